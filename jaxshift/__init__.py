@@ -1,0 +1,25 @@
+"""jaxshift: mean-shift clustering in JAX."""
+
+from jaxshift.blurring import BlurringResult, blurring_mean_shift
+from jaxshift.kernels import KERNEL_NAMES, Kernel, get_kernel
+from jaxshift.mean_shift import MeanShiftResult, MeanShiftState, init, mean_shift, run, step
+from jaxshift.reduce import KernelSums, kernel_sums, prepare_data
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KERNEL_NAMES",
+    "BlurringResult",
+    "Kernel",
+    "KernelSums",
+    "MeanShiftResult",
+    "MeanShiftState",
+    "blurring_mean_shift",
+    "get_kernel",
+    "init",
+    "kernel_sums",
+    "mean_shift",
+    "prepare_data",
+    "run",
+    "step",
+]
