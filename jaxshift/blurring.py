@@ -9,6 +9,7 @@ each cluster move as one rigid body (Carreira-Perpiñán, ICML 2006).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -81,6 +82,14 @@ def blurring_mean_shift(
     v.check_non_negative(entropy_tol, "entropy_tol")
     n_bins = max(10, n // 10) if n_bins is None else n_bins
     v.check_positive_int(n_bins, "n_bins")
+    return _blurring(data, bandwidth, max_iter, tol, entropy_tol, merge_radius, kernel=kernel, n_bins=n_bins,
+                     query_block=query_block, data_block=data_block)  # fmt: skip
+
+
+@partial(jax.jit, static_argnames=("kernel", "n_bins", "query_block", "data_block"))
+def _blurring(data, bandwidth, max_iter, tol, entropy_tol, merge_radius, *, kernel, n_bins, query_block,
+              data_block) -> BlurringResult:  # fmt: skip
+    n = data.shape[0]
     inv_bandwidth = 1.0 / bandwidth
     origin = jnp.mean(data, axis=0)
 

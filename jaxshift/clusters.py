@@ -65,7 +65,7 @@ def merge_modes(
 
     def body(carry):
         alive, owner, center_index, k = carry
-        i = jnp.argmax(alive)
+        i = jnp.argmax(alive).astype(jnp.int32)
         near = alive & (_scaled_sq_dist(sorted_modes, sorted_modes[i], inv_bandwidth) <= radius_sq)
         owner = jnp.where(near, k, owner)
         center_index = center_index.at[k].set(i, mode="drop")
@@ -85,26 +85,50 @@ def merge_modes(
 
 
 def nearest_center(
-    points: Array, centers: Array, n_clusters: Array, bandwidth: Array, *, tile: int = 1 << 20
+    points: Array,
+    centers: Array,
+    n_clusters: Array,
+    bandwidth: Array,
+    *,
+    point_block: int = 2048,
+    center_block: int = 64,
 ) -> tuple[Array, Array]:
-    """Index of, and scaled distance to, the nearest of the first ``n_clusters`` centres.
+    """Index of, and distance in bandwidths to, the nearest of the first ``n_clusters`` centres.
+
+    Only the blocks of centres that hold valid rows are visited, so the cost is
+    O(n · n_clusters), not O(n · max_clusters).
 
     Returns:
-      labels (n,) int32 and distances (n,) in bandwidths.
+      labels (n,) int32 (the lowest index among equally near centres) and distances (n,).
     """
     n, dim = points.shape
+    n_centers = centers.shape[0]
     inv_bandwidth = 1.0 / jnp.asarray(bandwidth, points.dtype)
-    usable = jnp.arange(centers.shape[0]) < n_clusters
-    block = max(1, min(n, tile // max(1, centers.shape[0])))
-    n_blocks = -(-n // block)
-    padded = jnp.zeros((n_blocks * block, dim), points.dtype).at[:n].set(points)
+    c_block = max(1, min(center_block, n_centers))
+    n_c_slots = -(-n_centers // c_block) * c_block
+    scaled_centers = jnp.zeros((n_c_slots, dim), points.dtype).at[:n_centers].set(centers * inv_bandwidth)
+    usable = jnp.minimum(n_clusters, n_centers)
+    n_c_blocks = -(-usable // c_block)
+    p_block = max(1, min(point_block, n))
+    n_p_blocks = -(-n // p_block)
+    padded = jnp.zeros((n_p_blocks * p_block, dim), points.dtype).at[:n].set(points * inv_bandwidth)
 
     def one_block(x):
-        d2 = squared_distances(x * inv_bandwidth, (centers * inv_bandwidth).T)
-        d2 = jnp.where(usable[None, :], d2, jnp.inf)
-        return jnp.argmin(d2, axis=1).astype(jnp.int32), jnp.sqrt(jnp.min(d2, axis=1))
+        def visit(b, carry):
+            best_sq, best = carry
+            c = jax.lax.dynamic_slice(scaled_centers, (b * c_block, jnp.zeros_like(b)), (c_block, dim))
+            index = b * c_block + jnp.arange(c_block, dtype=jnp.int32)
+            d2 = jnp.where(index[None, :] < usable, squared_distances(x, c.T), jnp.inf)
+            local = jnp.argmin(d2, axis=1)
+            local_sq = jnp.take_along_axis(d2, local[:, None], axis=1)[:, 0]
+            better = local_sq < best_sq
+            return jnp.where(better, local_sq, best_sq), jnp.where(better, index[local], best)
 
-    labels, dist = jax.lax.map(one_block, padded.reshape(n_blocks, block, dim))
+        init = (jnp.full((p_block,), jnp.inf, points.dtype), jnp.zeros((p_block,), jnp.int32))
+        best_sq, best = jax.lax.fori_loop(0, n_c_blocks, visit, init)
+        return best, jnp.sqrt(best_sq)
+
+    labels, dist = jax.lax.map(one_block, padded.reshape(n_p_blocks, p_block, dim))
     return labels.reshape(-1)[:n], dist.reshape(-1)[:n]
 
 

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -208,6 +209,12 @@ def mean_shift(
     )  # fmt: skip
 
 
+# Compiled once per shape and structural option, so eager calls reuse it; inside a caller's jit
+# it is simply inlined.
+@partial(
+    jax.jit,
+    static_argnames=("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block"),
+)
 def _mean_shift(data, bandwidth, seeds, weights, max_iter, tol, merge_radius, *, kernel, labels, cluster_all,
                 max_clusters, query_block, data_block) -> MeanShiftResult:  # fmt: skip
     # Work relative to the data's centre: the answer is translation-equivariant, and small
