@@ -6,9 +6,9 @@ are tracers, and the results report what happened instead: converged flags, iter
 
 from __future__ import annotations
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _is_concrete(x) -> bool:

@@ -92,6 +92,4 @@ def get_kernel(kernel: str | Kernel) -> Kernel:
     try:
         return _KERNELS[kernel]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"kernel: unknown kernel {kernel!r}; expected one of {', '.join(KERNEL_NAMES)}"
-        ) from None
+        raise ValueError(f"kernel: unknown kernel {kernel!r}; expected one of {', '.join(KERNEL_NAMES)}") from None

@@ -1,11 +1,10 @@
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 import pytest
+from references import NUMPY_DENSITIES
 from scipy import integrate
 
 from jaxshift.kernels import KERNEL_NAMES, get_kernel
-
-from references import NUMPY_DENSITIES
 
 
 @pytest.mark.parametrize("name", KERNEL_NAMES)

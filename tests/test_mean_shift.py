@@ -2,13 +2,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from references import NUMPY_SHADOWS, reference_mean_shift
 from sklearn.cluster import MeanShift, estimate_bandwidth
 from sklearn.datasets import make_blobs
 
 import jaxshift
 from jaxshift.reduce import prepare_data
-
-from references import NUMPY_SHADOWS, reference_mean_shift
 
 
 def blobs(seed, n=300, centers=3, dim=2, std=1.0):
@@ -91,7 +90,7 @@ def test_jit_equals_eager():
     X = blobs(6, n=200)
     eager = jaxshift.mean_shift(X, 1.5, kernel="epanechnikov")
     jitted = jax.jit(lambda X, h: jaxshift.mean_shift(X, h, kernel="epanechnikov"))(X, 1.5)
-    for a, b in zip(eager, jitted):
+    for a, b in zip(eager, jitted, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
 
 
@@ -159,7 +158,7 @@ def test_repeated_runs_are_identical():
     first = jaxshift.mean_shift(X, 1.2)
     for _ in range(2):
         again = jaxshift.mean_shift(X, 1.2)
-        for a, b in zip(first, again):
+        for a, b in zip(first, again, strict=True):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 

@@ -1,11 +1,10 @@
 import jax
 import numpy as np
 import pytest
+from references import NUMPY_DENSITIES, NUMPY_SHADOWS
 
 from jaxshift.kernels import KERNEL_NAMES, get_kernel
 from jaxshift.reduce import kernel_sums
-
-from references import NUMPY_DENSITIES, NUMPY_SHADOWS
 
 
 def brute_force(Y, X, h, profile, w):

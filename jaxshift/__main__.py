@@ -1,0 +1,5 @@
+import sys
+
+from jaxshift.cli import main
+
+sys.exit(main())
