@@ -52,9 +52,19 @@ def main() -> None:
     write_result(
         "bench-sklearn",
         "jaxshift vs scikit-learn MeanShift (flat kernel, all points as seeds, 2-D make_blobs, 5 centres)",
-        ["n", "bandwidth", "clusters (ours / sklearn)", "max centre diff / h", "labels equal",
-         "sklearn s (median)", "sklearn runs", "jaxshift cold s", "jaxshift warm s (median)", "speed-up warm",
-         "speed-up cold"],  # fmt: skip
+        [
+            "n",
+            "bandwidth",
+            "clusters (ours / sklearn)",
+            "max centre diff / h",
+            "labels equal",
+            "sklearn s (median)",
+            "sklearn runs",
+            "jaxshift cold s",
+            "jaxshift warm s (median)",
+            "speed-up warm",
+            "speed-up cold",
+        ],  # fmt: skip
         rows,
         "jaxshift in float32 against scikit-learn's float64; in float64 the tests find the centres equal to 1e-10. "
         "Targets: >= 30x warm from n = 3k, >= 100x at 20k.",
