@@ -53,18 +53,27 @@ def as_points(x, name: str, *, dim: int | None = None):
     return x
 
 
-def as_bandwidth(h, dim: int, dtype):
-    """A scalar or (d,) bandwidth; when concrete, finite and > 0."""
+def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False):
+    """A scalar or (d,) bandwidth (or, with ``allow_matrix``, a (d, d) SPD matrix); when
+    concrete, finite and > 0 (positive-definite)."""
     if isinstance(h, str):
         raise ValueError(f"bandwidth: expected a positive number or one per dimension, got {h!r}")
     h = jnp.asarray(h, dtype) if _is_concrete(h) else h.astype(dtype)
     if h.ndim == 1 and h.shape[0] == 1:
         h = h[0]
-    if not (h.ndim == 0 or h.shape == (dim,)):
-        raise ValueError(f"bandwidth: expected a scalar or shape ({dim},), got shape {tuple(h.shape)}")
+    shapes = "a scalar or shape ({0},)" + (" or ({0}, {0})" if allow_matrix else "")
+    if not (h.ndim == 0 or h.shape == (dim,) or (allow_matrix and h.shape == (dim, dim))):
+        raise ValueError(f"bandwidth: expected {shapes.format(dim)}, got shape {tuple(h.shape)}")
     if _is_concrete(h):
         values = np.asarray(h)
-        if not np.all(np.isfinite(values)) or not np.all(values > 0):
+        if values.ndim == 2:
+            if not np.all(np.isfinite(values)):
+                raise ValueError("bandwidth: the matrix must be finite")
+            if not np.allclose(values, values.T, rtol=1e-10, atol=0):
+                raise ValueError("bandwidth: the matrix must be symmetric")
+            if np.linalg.eigvalsh(values).min() <= 0:
+                raise ValueError("bandwidth: the matrix must be positive-definite")
+        elif not np.all(np.isfinite(values)) or not np.all(values > 0):
             raise ValueError(f"bandwidth: must be finite and > 0, got {values.tolist()}")
     return h
 

@@ -8,12 +8,15 @@ For queries ``y_i`` and data ``x_j`` with weights ``w_j`` and scaled squared dis
 
 for a kernel profile ``p``, blockwise over the data and the queries so that no more than a
 ``query_block × data_block`` tile exists at once. Both sums are returned scaled by
-``exp(-log_scale_i)``; ``log(total_i) + log_scale_i`` is the log of the plain sum.
+``exp(-log_scale_i)``; ``log(total_i) + log_scale_i`` is the log of the plain sum. Pairs whose
+query and data point share a *group* can be left out (leave-one-out and k-fold likelihoods).
 
 The Gaussian is evaluated in the log domain, in two tiers: a fast pass with the (safe) reference
 ``max_j log p(r_ij) <= 0``, and, only for query blocks in which some total fell below
 ``sqrt(tiny)``, an exact pass that first finds each query's largest log-weight. So points hundreds
 of bandwidths away from all the data, and tiny bandwidths, give finite, accurate results, not 0/0.
+The tile is rematerialised in the backward pass (``jax.checkpoint``), so gradients with respect to
+the bandwidth need memory O(n·d), not O(n·m).
 """
 
 from __future__ import annotations
@@ -40,42 +43,60 @@ class KernelSums(NamedTuple):
     moment: Array | None  # shape=(m, d), in the data's units; None when not asked for
 
 
+class DataBlock(NamedTuple):
+    """One block of prepared data (or a stack of them, with a leading block axis)."""
+
+    points: Array  # shape=(d, block): scaled coordinates x/h, transposed
+    values: Array  # shape=(d + 1, block): rows [w, w·x/h]
+    group: Array | None  # shape=(block,), int32, or None when no pairs are left out
+
+
 class PreparedData(NamedTuple):
     """Data scaled by the bandwidth and laid out in blocks, made once per run.
 
-    ``values`` rows are ``[w, w·x/h]`` (the weight, then the weighted scaled coordinates); the
-    coordinates alone are ``points``. Full blocks come first, stacked for a scan; the remainder
-    (fewer than ``data_block`` points) is kept as a separate, statically shaped block.
+    Full blocks are stacked for a scan; the remainder (fewer than ``data_block`` points) is a
+    separate, statically shaped block, so no padding or masking is needed.
     """
 
-    points: Array  # shape=(n_blocks, d, block)  scaled coordinates, transposed
-    values: Array  # shape=(n_blocks, d + 1, block)
-    rest_points: Array  # shape=(d, n_rest)
-    rest_values: Array  # shape=(d + 1, n_rest)
+    blocks: DataBlock  # leading axis n_blocks
+    rest: DataBlock  # n_rest = n mod block points
     inv_bandwidth: Array  # shape=() or (d,)
 
 
-def prepare_data(data: Array, bandwidth: Array, weights: Array | None, data_block: int) -> PreparedData:
-    """Scale, weight and block the data for :func:`block_sums`."""
-    n, dim = data.shape
+def prepare_data(
+    data: Array, bandwidth: Array, weights: Array | None, data_block: int, groups: Array | None = None
+) -> PreparedData:
+    """Scale, weight and block the data for :func:`block_sums`.
+
+    Args:
+      data: (n, d) points.
+      bandwidth: scalar or (d,).
+      weights: None or (n,) non-negative weights.
+      data_block: points per block.
+      groups: None or (n,) int group of each point (see :func:`kernel_sums`).
+    """
+    n, _ = data.shape
     inv_bandwidth = 1.0 / jnp.asarray(bandwidth, data.dtype)
     scaled = (data * inv_bandwidth).T  # (d, n)
     w = jnp.ones((n,), data.dtype) if weights is None else jnp.asarray(weights, data.dtype)
     values = jnp.concatenate([w[None, :], w[None, :] * scaled], axis=0)
+    group = None if groups is None else jnp.asarray(groups, jnp.int32)[None, :]
     block = max(1, min(data_block, n))
-    n_full = (n // block) * block
     n_blocks = n // block
+    n_full = n_blocks * block
 
     def stack(a):
-        return a[:, :n_full].reshape(a.shape[0], n_blocks, block).transpose(1, 0, 2)
+        return None if a is None else a[:, :n_full].reshape(a.shape[0], n_blocks, block).transpose(1, 0, 2)
 
-    return PreparedData(
-        points=stack(scaled),
-        values=stack(values),
-        rest_points=scaled[:, n_full:],
-        rest_values=values[:, n_full:],
-        inv_bandwidth=inv_bandwidth,
-    )
+    def rest(a):
+        return None if a is None else a[:, n_full:]
+
+    def unrow(a):
+        return None if a is None else a[..., 0, :]
+
+    blocks = DataBlock(stack(scaled), stack(values), unrow(stack(group)))
+    remainder = DataBlock(rest(scaled), rest(values), unrow(rest(group)))
+    return PreparedData(blocks, remainder, inv_bandwidth)
 
 
 def squared_distances(y: Array, x: Array) -> Array:
@@ -96,20 +117,33 @@ def _weigh(p: Array, values: Array, with_moment: bool) -> Array:
     return jnp.sum(p[:, None, :] * values[None, :, :], axis=-1)
 
 
-def _reduce_blocks(y, data: PreparedData, tile_fn, init, combine=jnp.add):
-    """Fold ``tile_fn(y, points, values)`` over the full blocks and the remainder."""
+def _left_out(query_group: Array | None, block: DataBlock) -> Array | None:
+    if query_group is None or block.group is None:
+        return None
+    return query_group[:, None] == block.group[None, :]
+
+
+def _fold_blocks(y, query_group, data: PreparedData, tile_fn, init, combine=jnp.add):
+    """Fold ``tile_fn(y, query_group, block)`` over the full blocks and the remainder."""
+    tile_fn = jax.checkpoint(tile_fn)
 
     def body(acc, block):
-        return combine(acc, tile_fn(y, *block)), None
+        return combine(acc, tile_fn(y, query_group, block)), None
 
-    acc, _ = jax.lax.scan(body, init, (data.points, data.values))
-    if data.rest_points.shape[1]:
-        acc = combine(acc, tile_fn(y, data.rest_points, data.rest_values))
+    acc, _ = jax.lax.scan(body, init, data.blocks)
+    if data.rest.points.shape[1]:
+        acc = combine(acc, tile_fn(y, query_group, data.rest))
     return acc
 
 
 def block_sums(
-    queries: Array, data: PreparedData, kernel: Kernel, *, profile: str = "shadow", with_moment: bool = True
+    queries: Array,
+    data: PreparedData,
+    kernel: Kernel,
+    *,
+    profile: str = "shadow",
+    with_moment: bool = True,
+    query_group: Array | None = None,
 ) -> KernelSums:
     """Kernel sums for one block of queries (q, d) against all of the prepared data.
 
@@ -119,6 +153,7 @@ def block_sums(
       kernel: the kernel.
       profile: ``"shadow"`` (mean-shift weights ``g``) or ``"density"`` (KDE profile ``k``).
       with_moment: whether to compute the weighted sum of the data too.
+      query_group: None or (q,) int; pairs with ``data`` points of the same group are left out.
     """
     y = queries * data.inv_bandwidth
     q, dim = y.shape
@@ -128,40 +163,49 @@ def block_sums(
     if kernel.compact:
         fn = getattr(kernel, profile)
 
-        def tile(y, points, values):
-            return _weigh(fn(squared_distances(y, points)), values, with_moment)
+        def tile(y, query_group, block):
+            p = fn(squared_distances(y, block.points))
+            out = _left_out(query_group, block)
+            return _weigh(p if out is None else jnp.where(out, 0.0, p), block.values, with_moment)
 
-        acc = _reduce_blocks(y, data, tile, zeros)
+        acc = _fold_blocks(y, query_group, data, tile, zeros)
         log_scale = jnp.zeros((q,), y.dtype)
     else:
-        log_scale, acc = _gaussian_block_sums(y, data, with_moment, zeros)
+        log_scale, acc = _gaussian_block_sums(y, query_group, data, with_moment, zeros)
     total = acc[:, 0]
     moment = acc[:, 1:] / data.inv_bandwidth if with_moment else None
     return KernelSums(log_scale, total, moment)
 
 
-def _gaussian_block_sums(y, data: PreparedData, with_moment: bool, zeros):
-    def fast_tile(y, points, values):
-        return _weigh(jnp.exp(-0.5 * squared_distances(y, points)), values, with_moment)
+def _gaussian_logits(y, query_group, block: DataBlock) -> Array:
+    logits = -0.5 * squared_distances(y, block.points)
+    out = _left_out(query_group, block)
+    return logits if out is None else jnp.where(out, -jnp.inf, logits)
 
-    fast = _reduce_blocks(y, data, fast_tile, zeros)
+
+def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, zeros):
+    def fast_tile(y, query_group, block):
+        return _weigh(jnp.exp(_gaussian_logits(y, query_group, block)), block.values, with_moment)
+
+    fast = _fold_blocks(y, query_group, data, fast_tile, zeros)
     tiny = jnp.sqrt(jnp.finfo(y.dtype).tiny)
 
     def exact(_):
         # log w_j - r_ij / 2, maximised over j with w_j > 0: each query's own reference.
-        def ref_tile(y, points, values):
-            w = values[0]
+        def ref_tile(y, query_group, block):
+            w = block.values[0]
             log_w = jnp.where(w > 0, jnp.log(jnp.where(w > 0, w, 1.0)), -jnp.inf)
-            return jnp.max(log_w[None, :] - 0.5 * squared_distances(y, points), axis=1)
+            return jnp.max(log_w[None, :] + _gaussian_logits(y, query_group, block), axis=1)
 
-        ref = _reduce_blocks(y, data, ref_tile, jnp.full(y.shape[:1], -jnp.inf, y.dtype), jnp.maximum)
-        ref = jnp.where(jnp.isfinite(ref), ref, 0.0)
+        start = jnp.full(y.shape[:1], -jnp.inf, y.dtype)
+        ref = _fold_blocks(y, query_group, data, ref_tile, start, jnp.maximum)
+        ref = jax.lax.stop_gradient(jnp.where(jnp.isfinite(ref), ref, 0.0))
 
-        def tile(y, points, values):
-            p = jnp.exp(-0.5 * squared_distances(y, points) - ref[:, None])
-            return _weigh(p, values, with_moment)
+        def tile(y, query_group, block):
+            p = jnp.exp(_gaussian_logits(y, query_group, block) - ref[:, None])
+            return _weigh(p, block.values, with_moment)
 
-        return ref, _reduce_blocks(y, data, tile, zeros)
+        return ref, _fold_blocks(y, query_group, data, tile, zeros)
 
     def keep(_):
         return jnp.zeros(y.shape[:1], y.dtype), fast
@@ -178,6 +222,8 @@ def kernel_sums(
     weights: Array | None = None,
     profile: str = "shadow",
     with_moment: bool = True,
+    query_groups: Array | None = None,
+    data_groups: Array | None = None,
     query_block: int = DEFAULT_QUERY_BLOCK,
     data_block: int = DEFAULT_DATA_BLOCK,
 ) -> KernelSums:
@@ -191,19 +237,32 @@ def kernel_sums(
       weights: optional (n,) non-negative weights.
       profile: ``"shadow"`` or ``"density"``.
       with_moment: whether to compute the weighted sums of the data.
+      query_groups, data_groups: optional (m,) and (n,) ints (both or neither); a pair whose
+        query and data point are in the same group is left out. With the data as queries and
+        ``groups = arange(n)`` this is leave-one-out; with fold numbers, k-fold.
       query_block, data_block: tile sizes; peak memory is O(query_block · data_block · d).
 
     Returns:
       :class:`KernelSums` with (m,) ``log_scale`` and ``total`` and (m, d) ``moment``.
     """
-    prepared = prepare_data(data, bandwidth, weights, data_block)
+    if (query_groups is None) != (data_groups is None):
+        raise ValueError("query_groups and data_groups: give both or neither")
+    prepared = prepare_data(data, bandwidth, weights, data_block, data_groups)
     m, dim = queries.shape
     block = max(1, min(query_block, m))
     n_blocks = -(-m // block)
     padded = jnp.zeros((n_blocks * block, dim), queries.dtype).at[:m].set(queries)
-    out = jax.lax.map(
-        lambda yb: block_sums(yb, prepared, kernel, profile=profile, with_moment=with_moment),
-        padded.reshape(n_blocks, block, dim),
-    )
+    if query_groups is None:
+        groups = None
+    else:
+        # padding queries get group -1, which no data point has
+        groups = jnp.full((n_blocks * block,), -1, jnp.int32).at[:m].set(jnp.asarray(query_groups, jnp.int32))
+        groups = groups.reshape(n_blocks, block)
+
+    def one_block(args):
+        yb, gb = args
+        return block_sums(yb, prepared, kernel, profile=profile, with_moment=with_moment, query_group=gb)
+
+    out = jax.lax.map(one_block, (padded.reshape(n_blocks, block, dim), groups))
     log_scale, total, moment = (None if a is None else a.reshape((n_blocks * block,) + a.shape[2:])[:m] for a in out)
     return KernelSums(log_scale, total, moment)
