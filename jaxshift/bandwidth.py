@@ -277,5 +277,3 @@ def _select(data, weights, start, tol, max_steps, key, *, objective, optimizer, 
     value, grad = jax.value_and_grad(loss)(params)
     converged = jnp.max(jnp.abs(grad)) <= tol
     return BandwidthResult(from_params(params), -value, n_steps, converged)
-
-

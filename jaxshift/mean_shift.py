@@ -25,7 +25,14 @@ import jax.numpy as jnp
 from jaxshift import _validation as v
 from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed
 from jaxshift.kernels import Kernel, get_kernel
-from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, PreparedData, block_sums, prepare_data
+from jaxshift.reduce import (
+    DEFAULT_DATA_BLOCK,
+    DEFAULT_QUERY_BLOCK,
+    PreparedData,
+    block_sums,
+    prepare_data,
+    spatial_order,
+)
 
 Array = jax.Array
 
@@ -99,7 +106,8 @@ def step(
 
     def move_block(b, st: MeanShiftState) -> MeanShiftState:
         index = jax.lax.dynamic_slice(slots, (b * block,), (block,))
-        y = st.position.at[index].get(mode="fill", fill_value=0)
+        # empty slots read the block's first seed (always a real one), keeping its bounding box tight
+        y = st.position[jnp.where(index < m, index, index[0])]
         sums = block_sums(y, data, kernel)
         empty = sums.total <= 0
         mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
@@ -143,6 +151,7 @@ def run(
 
 
 LABEL_RULES = ("basin", "nearest")
+_PER_SEED_FIELDS = ("position", "converged", "dropped", "log_intensity", "n_iter")
 
 
 def mean_shift(
@@ -223,9 +232,18 @@ def _mean_shift(data, bandwidth, seeds, weights, max_iter, tol, merge_radius, *,
     centred = data - origin
     if weights is not None:
         weights = weights / jnp.max(weights)
-    prepared = prepare_data(centred, bandwidth, weights, data_block)
     start = centred if seeds is None else seeds - origin
+    if kernel.compact:
+        # Spatially ordered blocks let the reduction skip the data blocks out of the kernel's reach.
+        data_order = spatial_order(centred, bandwidth)
+        seed_order = data_order if seeds is None else spatial_order(start, bandwidth)
+        centred, start = centred[data_order], start[seed_order]
+        weights = None if weights is None else weights[data_order]
+    prepared = prepare_data(centred, bandwidth, weights, data_block)
     state = run(init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
+    if kernel.compact:
+        unsort = jnp.argsort(seed_order)
+        state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
 
     valid = ~state.dropped
     clusters = merge_modes(

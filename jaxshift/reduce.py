@@ -49,6 +49,8 @@ class DataBlock(NamedTuple):
     points: Array  # shape=(d, block): scaled coordinates x/h, transposed
     values: Array  # shape=(d + 1, block): rows [w, w·x/h]
     group: Array | None  # shape=(block,), int32, or None when no pairs are left out
+    lower: Array  # shape=(d,): the block's bounding box in scaled coordinates
+    upper: Array  # shape=(d,)
 
 
 class PreparedData(NamedTuple):
@@ -94,9 +96,30 @@ def prepare_data(
     def unrow(a):
         return None if a is None else a[..., 0, :]
 
-    blocks = DataBlock(stack(scaled), stack(values), unrow(stack(group)))
-    remainder = DataBlock(rest(scaled), rest(values), unrow(rest(group)))
+    full_points, rest_points = stack(scaled), rest(scaled)
+    blocks = DataBlock(full_points, stack(values), unrow(stack(group)), *_bounds(full_points))
+    remainder = DataBlock(rest_points, rest(values), unrow(rest(group)), *_bounds(rest_points))
     return PreparedData(blocks, remainder, inv_bandwidth)
+
+
+def _bounds(points: Array) -> tuple[Array, Array]:
+    if points.shape[-1] == 0:
+        return jnp.zeros(points.shape[:-1], points.dtype), jnp.zeros(points.shape[:-1], points.dtype)
+    return jnp.min(points, axis=-1), jnp.max(points, axis=-1)
+
+
+def spatial_order(points: Array, cell: Array) -> Array:
+    """A permutation that puts nearby points next to each other (Morton / Z order of a grid with
+    cells of side ``cell``), so that blocks of consecutive points are compact in space."""
+    n, dim = points.shape
+    bits = max(1, min(10, 30 // dim))
+    cells = jnp.floor((points - jnp.min(points, axis=0)) / cell)
+    cells = jnp.clip(cells, 0, 2**bits - 1).astype(jnp.uint32)
+    code = jnp.zeros((n,), jnp.uint32)
+    for bit in range(bits):
+        for k in range(dim):
+            code = code | (((cells[:, k] >> bit) & 1) << (bit * dim + k))
+    return jnp.argsort(code, stable=True)
 
 
 def squared_distances(y: Array, x: Array) -> Array:
@@ -162,11 +185,20 @@ def block_sums(
 
     if kernel.compact:
         fn = getattr(kernel, profile)
+        lower, upper = jnp.min(y, axis=0), jnp.max(y, axis=0)
 
-        def tile(y, query_group, block):
+        def dense_tile(y, query_group, block):
             p = fn(squared_distances(y, block.points))
             out = _left_out(query_group, block)
             return _weigh(p if out is None else jnp.where(out, 0.0, p), block.values, with_moment)
+
+        def tile(y, query_group, block):
+            # Skip a data block whose bounding box is beyond the kernel's reach (r > 1) from the
+            # queries' box: with spatially ordered data most blocks are.
+            gap = jnp.maximum(0.0, jnp.maximum(block.lower - upper, lower - block.upper))
+            return jax.lax.cond(
+                jnp.sum(jnp.square(gap)) > 1.0, lambda: zeros, lambda: dense_tile(y, query_group, block)
+            )
 
         acc = _fold_blocks(y, query_group, data, tile, zeros)
         log_scale = jnp.zeros((q,), y.dtype)
@@ -251,7 +283,7 @@ def kernel_sums(
     m, dim = queries.shape
     block = max(1, min(query_block, m))
     n_blocks = -(-m // block)
-    padded = jnp.zeros((n_blocks * block, dim), queries.dtype).at[:m].set(queries)
+    padded = jnp.pad(queries, ((0, n_blocks * block - m), (0, 0)), mode="edge")
     if query_groups is None:
         groups = None
     else:

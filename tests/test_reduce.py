@@ -4,7 +4,7 @@ import pytest
 from references import NUMPY_DENSITIES, NUMPY_SHADOWS
 
 from jaxshift.kernels import KERNEL_NAMES, get_kernel
-from jaxshift.reduce import kernel_sums
+from jaxshift.reduce import kernel_sums, spatial_order
 
 
 def brute_force(Y, X, h, profile, w):
@@ -69,3 +69,24 @@ def test_jit_equals_eager():
     jitted = jax.jit(lambda X, h: kernel_sums(X, X, h, kernel=kernel, data_block=8))(X, 1.1)
     np.testing.assert_allclose(np.asarray(eager.total), np.asarray(jitted.total), rtol=1e-13)
     np.testing.assert_allclose(np.asarray(eager.moment), np.asarray(jitted.moment), rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["flat", "biweight"])
+def test_blocks_out_of_reach_are_skipped_without_changing_the_sums(name):
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(64, 2)), rng.normal(size=(64, 2)) + 50.0])  # two far groups, in order
+    Y = np.vstack([rng.normal(size=(20, 2)), rng.normal(size=(20, 2)) + 50.0])
+    out = kernel_sums(Y, X, 1.5, kernel=get_kernel(name), query_block=8, data_block=16)
+    total, moment = brute_force(Y, X, 1.5, NUMPY_SHADOWS[name], np.ones(len(X)))
+    np.testing.assert_allclose(np.asarray(out.total), total, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(out.moment), moment, rtol=1e-10, atol=1e-12)
+
+
+def test_spatial_order_is_a_permutation_that_groups_neighbours():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(0, 100, size=(4096, 2))
+    order = np.asarray(spatial_order(X, 5.0))
+    np.testing.assert_array_equal(np.sort(order), np.arange(4096))
+    blocks = X[order].reshape(16, 256, 2)
+    extent = np.ptp(blocks, axis=1).max(axis=1)
+    assert np.median(extent) < 0.5 * 100  # a random block would span nearly the whole square
