@@ -1,5 +1,7 @@
 """jaxshift: mean-shift clustering in JAX."""
 
+from jaxshift import kde
+from jaxshift.bandwidth import BandwidthResult, quantile_bandwidth, rule_of_thumb, select_bandwidth
 from jaxshift.blurring import BlurringResult, blurring_mean_shift
 from jaxshift.kernels import KERNEL_NAMES, Kernel, get_kernel
 from jaxshift.mean_shift import MeanShiftResult, MeanShiftState, init, mean_shift, run, step
@@ -8,6 +10,11 @@ from jaxshift.reduce import KernelSums, kernel_sums, prepare_data
 __version__ = "0.1.0"
 
 __all__ = [
+    "BandwidthResult",
+    "kde",
+    "quantile_bandwidth",
+    "rule_of_thumb",
+    "select_bandwidth",
     "KERNEL_NAMES",
     "BlurringResult",
     "Kernel",
