@@ -43,11 +43,21 @@ def main() -> None:
         same_count = k == len(sk.cluster_centers_)
         diff = np.abs(np.asarray(result.centers[:k]) - sk.cluster_centers_).max() / h if same_count else float("nan")
         agree = np.mean(np.asarray(result.labels) == sk.labels_)
-        rows.append([
-            n, f"{h:.3f}", f"{k} / {len(sk.cluster_centers_)}", f"{diff:.1e}", f"{agree:.4f}",
-            f"{sk_time:.2f}", len(sk_runs), f"{cold:.2f}", f"{warm:.3f}",
-            f"{sk_time / warm:.0f}x", f"{sk_time / cold:.1f}x",
-        ])  # fmt: skip
+        rows.append(
+            [
+                n,
+                f"{h:.3f}",
+                f"{k} / {len(sk.cluster_centers_)}",
+                f"{diff:.1e}",
+                f"{agree:.4f}",
+                f"{sk_time:.2f}",
+                len(sk_runs),
+                f"{cold:.2f}",
+                f"{warm:.3f}",
+                f"{sk_time / warm:.0f}x",
+                f"{sk_time / cold:.1f}x",
+            ]
+        )
         print(rows[-1], flush=True)
     write_result(
         "bench-sklearn",
@@ -64,7 +74,7 @@ def main() -> None:
             "jaxshift warm s (median)",
             "speed-up warm",
             "speed-up cold",
-        ],  # fmt: skip
+        ],
         rows,
         "jaxshift in float32 against scikit-learn's float64; in float64 the tests find the centres equal to 1e-10. "
         "Targets: >= 30x warm from n = 3k, >= 100x at 20k.",

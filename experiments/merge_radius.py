@@ -44,8 +44,9 @@ def data_sets():
 
 
 def log_density(points, X, h):
-    sums = jaxshift.kernel_sums(points, X, h, kernel=jaxshift.get_kernel("gaussian"), profile="density",
-                                with_moment=False)  # fmt: skip
+    sums = jaxshift.kernel_sums(
+        points, X, h, kernel=jaxshift.get_kernel("gaussian"), profile="density", with_moment=False
+    )
     return np.log(np.asarray(sums.total)) + np.asarray(sums.log_scale)
 
 
@@ -61,8 +62,9 @@ def main() -> None:
         for h in bandwidths:
             loose = jaxshift.mean_shift(X, h)
             tight = jaxshift.mean_shift(X, h, tol=1e-8, max_iter=50_000)
-            exact = merge_modes(tight.modes, np.zeros(len(X)), np.ones(len(X), bool), h, radius=1e-4,
-                                max_clusters=len(X))  # fmt: skip
+            exact = merge_modes(
+                tight.modes, np.zeros(len(X)), np.ones(len(X), bool), h, radius=1e-4, max_clusters=len(X)
+            )
             n_modes = int(exact.n_clusters)
             modes = np.asarray(exact.centers[:n_modes])
             owner = np.asarray(exact.mode_labels)
@@ -72,13 +74,20 @@ def main() -> None:
             ]
             closest = min(pairs) if pairs else None
             merged_depths = [saddle_depth(modes[i], modes[j], X, h) for d, i, j in pairs if d <= 1.0]
-            rows.append([
-                name, h, n_modes, f"{spread:.1e}",
-                "-" if closest is None else f"{closest[0]:.2f}",
-                "-" if closest is None else f"{100 * saddle_depth(modes[closest[1]], modes[closest[2]], X, h):.2f} %",
-                int(loose.n_clusters),
-                "-" if not merged_depths else f"{100 * max(merged_depths):.2f} %",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    name,
+                    h,
+                    n_modes,
+                    f"{spread:.1e}",
+                    "-" if closest is None else f"{closest[0]:.2f}",
+                    "-"
+                    if closest is None
+                    else f"{100 * saddle_depth(modes[closest[1]], modes[closest[2]], X, h):.2f} %",
+                    int(loose.n_clusters),
+                    "-" if not merged_depths else f"{100 * max(merged_depths):.2f} %",
+                ]
+            )
             print(rows[-1], flush=True)
     write_result(
         "merge-radius",
@@ -92,7 +101,7 @@ def main() -> None:
             "saddle depth (closest)",
             "clusters (merge radius 1 h)",
             "deepest saddle merged",
-        ],  # fmt: skip
+        ],
         rows,
         "A merge radius must exceed the seed spread and should not join modes separated by a real valley.",
     )

@@ -57,7 +57,7 @@ def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False):
     """A scalar or (d,) bandwidth (or, with ``allow_matrix``, a (d, d) SPD matrix); when
     concrete, finite and > 0 (positive-definite)."""
     if isinstance(h, str):
-        raise ValueError(f"bandwidth: expected a positive number or one per dimension, got {h!r}")
+        raise ValueError(f"bandwidth: expected a positive number, one per dimension, or a name, got {h!r}")
     h = jnp.asarray(h, dtype) if _is_concrete(h) else h.astype(dtype)
     if h.ndim == 1 and h.shape[0] == 1:
         h = h[0]

@@ -82,13 +82,24 @@ def blurring_mean_shift(
     v.check_non_negative(entropy_tol, "entropy_tol")
     n_bins = max(10, n // 10) if n_bins is None else n_bins
     v.check_positive_int(n_bins, "n_bins")
-    return _blurring(data, bandwidth, max_iter, tol, entropy_tol, merge_radius, kernel=kernel, n_bins=n_bins,
-                     query_block=query_block, data_block=data_block)  # fmt: skip
+    return _blurring(
+        data,
+        bandwidth,
+        max_iter,
+        tol,
+        entropy_tol,
+        merge_radius,
+        kernel=kernel,
+        n_bins=n_bins,
+        query_block=query_block,
+        data_block=data_block,
+    )
 
 
 @partial(jax.jit, static_argnames=("kernel", "n_bins", "query_block", "data_block"))
-def _blurring(data, bandwidth, max_iter, tol, entropy_tol, merge_radius, *, kernel, n_bins, query_block,
-              data_block) -> BlurringResult:  # fmt: skip
+def _blurring(
+    data, bandwidth, max_iter, tol, entropy_tol, merge_radius, *, kernel, n_bins, query_block, data_block
+) -> BlurringResult:
     n = data.shape[0]
     inv_bandwidth = 1.0 / bandwidth
     origin = jnp.mean(data, axis=0)
@@ -111,15 +122,24 @@ def _blurring(data, bandwidth, max_iter, tol, entropy_tol, merge_radius, *, kern
         collapsed = jnp.max(lengths) <= tol
         return points, it + 1, new_entropy, structured | collapsed, structured
 
-    init = (data - origin, jnp.zeros((), jnp.int32), jnp.zeros((), data.dtype), jnp.zeros((), bool),
-            jnp.zeros((), bool))  # fmt: skip
+    init = (
+        data - origin,
+        jnp.zeros((), jnp.int32),
+        jnp.zeros((), data.dtype),
+        jnp.zeros((), bool),
+        jnp.zeros((), bool),
+    )
     points, n_iter, _, _, by_entropy = jax.lax.while_loop(cond, body, init)
 
     density = kernel_sums(points, points, bandwidth, kernel=kernel, profile="density", with_moment=False)
     clusters = merge_modes(
-        points, jnp.log(density.total) + density.log_scale, jnp.ones((n,), bool), bandwidth,
-        radius=merge_radius, max_clusters=n,
-    )  # fmt: skip
+        points,
+        jnp.log(density.total) + density.log_scale,
+        jnp.ones((n,), bool),
+        bandwidth,
+        radius=merge_radius,
+        max_clusters=n,
+    )
     filled = (jnp.arange(n) < clusters.n_clusters)[:, None]
     return BlurringResult(
         points=points + origin,

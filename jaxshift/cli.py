@@ -12,6 +12,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="cluster the tutorial's two-blob example and draw it")
     demo.add_argument("--plot", default="demo.png", metavar="FILE", help="figure to write (default: demo.png)")
     demo.add_argument("--no-plot", action="store_true", help="print the clusters only")
+    demo.add_argument("--bandwidth", default="auto", help="'auto' (default) or a positive number")
     return parser
 
 
@@ -20,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from jaxshift.demo import run_demo
 
-        return run_demo(None if args.no_plot else args.plot)
+        bandwidth = args.bandwidth if args.bandwidth == "auto" else float(args.bandwidth)
+        return run_demo(None if args.no_plot else args.plot, bandwidth)
     return 2  # unreachable: argparse requires a command
 
 

@@ -8,8 +8,6 @@ import numpy as np
 
 from jaxshift.mean_shift import mean_shift
 
-TUTORIAL_BANDWIDTH = 2.0
-
 
 def tutorial_data() -> np.ndarray:
     """Two 100-point N(0, I) blobs at (3, 3) and (8, 8), drawn as the tutorial draws them."""
@@ -19,16 +17,18 @@ def tutorial_data() -> np.ndarray:
     return np.vstack((first, second))
 
 
-def run_demo(plot_path: str | None = "demo.png", out=print) -> int:
+def run_demo(plot_path: str | None = "demo.png", bandwidth="auto", out=print) -> int:
     """Cluster the tutorial's data, print the clusters and, with matplotlib, save a figure."""
     X = tutorial_data()
     start = time.perf_counter()
-    result = mean_shift(X, TUTORIAL_BANDWIDTH, kernel="gaussian")
+    result = mean_shift(X, bandwidth, kernel="gaussian")
     k = int(result.n_clusters)
     elapsed = time.perf_counter() - start
     centers = np.asarray(result.centers[:k])
     sizes = np.asarray(result.cluster_sizes[:k])
-    out(f"jaxshift demo: the tutorial's two blobs, n={len(X)}, Gaussian kernel, bandwidth={TUTORIAL_BANDWIDTH:g}")
+    h = float(result.bandwidth)
+    how = " (chosen automatically)" if bandwidth == "auto" else ""
+    out(f"jaxshift demo: the tutorial's two blobs, n={len(X)}, Gaussian kernel, bandwidth {h:.3f}{how}")
     out(f"{k} clusters found in {int(result.n_iter)} iterations ({elapsed:.2f} s, compilation included)")
     out(f"{'cluster':>7}  {'size':>4}  centre")
     for i, (size, centre) in enumerate(zip(sizes, centers, strict=True)):
@@ -47,7 +47,7 @@ def run_demo(plot_path: str | None = "demo.png", out=print) -> int:
         for i in range(k):
             ax.scatter(*X[labels == i].T, s=14, alpha=0.6, label=f"cluster {i} ({sizes[i]} points)")
         ax.scatter(*centers.T, c="red", marker="X", s=180, edgecolors="black", label="centres (modes)")
-        ax.set(xlabel="x₁", ylabel="x₂", title=f"Mean shift, Gaussian kernel, h = {TUTORIAL_BANDWIDTH:g}")
+        ax.set(xlabel="x₁", ylabel="x₂", title=f"Mean shift, Gaussian kernel, h = {h:.3g}")
         ax.set_aspect("equal")
         ax.legend(loc="upper left", fontsize=8)
         fig.tight_layout()

@@ -49,13 +49,32 @@ def _whiten(points: Array, data: Array, bandwidth: Array):
     return solve(points), solve(data), jnp.ones((), data.dtype), jnp.sum(jnp.log(jnp.diagonal(chol)))
 
 
-def _log_density(points, data, bandwidth, kernel: Kernel, weights, query_groups=None, data_groups=None,
-                 query_block=DEFAULT_QUERY_BLOCK, data_block=DEFAULT_DATA_BLOCK) -> Array:  # fmt: skip
+def _log_density(
+    points,
+    data,
+    bandwidth,
+    kernel: Kernel,
+    weights,
+    query_groups=None,
+    data_groups=None,
+    query_block=DEFAULT_QUERY_BLOCK,
+    data_block=DEFAULT_DATA_BLOCK,
+) -> Array:
     n, dim = data.shape
     y, x, h, log_det = _whiten(points, data, bandwidth)
-    sums = kernel_sums(y, x, h, kernel=kernel, weights=weights, profile="density", with_moment=False,
-                       query_groups=query_groups, data_groups=data_groups, query_block=query_block,
-                       data_block=data_block)  # fmt: skip
+    sums = kernel_sums(
+        y,
+        x,
+        h,
+        kernel=kernel,
+        weights=weights,
+        profile="density",
+        with_moment=False,
+        query_groups=query_groups,
+        data_groups=data_groups,
+        query_block=query_block,
+        data_block=data_block,
+    )
     w = jnp.ones((n,), data.dtype) if weights is None else weights
     mass = jnp.sum(w)
     if data_groups is not None:
@@ -101,8 +120,9 @@ def log_density(
       (m,) log densities.
     """
     data, bandwidth, kernel, weights, points = _check(data, bandwidth, kernel, weights, points=points)
-    return _jit_log_density(points, data, bandwidth, weights, kernel=kernel, query_block=query_block,
-                            data_block=data_block)  # fmt: skip
+    return _jit_log_density(
+        points, data, bandwidth, weights, kernel=kernel, query_block=query_block, data_block=data_block
+    )
 
 
 @partial(jax.jit, static_argnames=("kernel", "query_block", "data_block"))
@@ -116,8 +136,9 @@ def _weighted_mean(values: Array, weights: Array | None) -> Array:
     return jnp.sum(weights * values) / jnp.sum(weights)
 
 
-def loo_log_likelihood(data, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None,
-                       data_block: int = DEFAULT_DATA_BLOCK) -> Array:  # fmt: skip
+def loo_log_likelihood(
+    data, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None, data_block: int = DEFAULT_DATA_BLOCK
+) -> Array:
     """Mean over the points of the leave-one-out log density, ``(1/n) Σ_i log f̂_{-i}(x_i)``.
 
     With weights, each point is left out whole and the mean is weighted. Pass duplicated points
@@ -134,8 +155,9 @@ def _loo(data, bandwidth, weights, *, kernel, data_block=DEFAULT_DATA_BLOCK):
     return _weighted_mean(values, weights)
 
 
-def kfold_log_likelihood(data, bandwidth, *, n_folds: int = 5, key: Array | None = None,
-                         kernel: str | Kernel = "gaussian", weights=None) -> Array:  # fmt: skip
+def kfold_log_likelihood(
+    data, bandwidth, *, n_folds: int = 5, key: Array | None = None, kernel: str | Kernel = "gaussian", weights=None
+) -> Array:
     """Mean log density of each point under the estimate from the other folds.
 
     Points are dealt into ``n_folds`` folds in order (``i mod n_folds``), or at random with ``key``.
@@ -159,8 +181,9 @@ def heldout_log_likelihood(train, test, bandwidth, *, kernel: str | Kernel = "ga
     return jnp.mean(_log_density(test, train, bandwidth, kernel, weights))
 
 
-def minibatch_loo_log_likelihood(data, bandwidth, key: Array, *, batch_size: int = 1024,
-                                 kernel: str | Kernel = "gaussian", weights=None) -> Array:  # fmt: skip
+def minibatch_loo_log_likelihood(
+    data, bandwidth, key: Array, *, batch_size: int = 1024, kernel: str | Kernel = "gaussian", weights=None
+) -> Array:
     """Unbiased estimate of :func:`loo_log_likelihood` from ``batch_size`` random query points.
 
     Each evaluation costs ``batch_size · n`` pairs and O(block) memory, so it scales to n = 1e6.

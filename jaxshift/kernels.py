@@ -43,9 +43,24 @@ class Kernel:
         """``log c_{k,d}``: ``log ∫ k(|u|²) du`` over ``R^d`` (for ``h = 1``)."""
         if not self.compact:
             return 0.5 * dim * math.log(2.0 * math.pi)
-        # ∫_{|u|<=1} (1 - |u|²)^p du = π^{d/2} Γ(p + 1) / Γ(d/2 + p + 1)
-        p = self.power
-        return 0.5 * dim * math.log(math.pi) + math.lgamma(p + 1) - math.lgamma(0.5 * dim + p + 1)
+        return _log_ball_integral(dim, self.power)
+
+    def log_canonical_scale(self, dim: int) -> float:
+        """``log δ``, with ``δ = (R(K) / μ₂(K)²)^(1/(d+4))`` the canonical bandwidth of Marron &
+        Nolan (1988): bandwidths ``h_K / δ_K`` are equivalent across kernels. The flat kernel's
+        step climbs the Epanechnikov density, so it takes the Epanechnikov's."""
+        if not self.compact:
+            log_r, log_mu2 = -0.5 * dim * math.log(4.0 * math.pi), 0.0
+        else:
+            p = max(self.power, 1)
+            log_r = _log_ball_integral(dim, 2 * p) - 2.0 * _log_ball_integral(dim, p)
+            log_mu2 = -math.log(dim + 2 * p + 2)
+        return (log_r - 2.0 * log_mu2) / (dim + 4)
+
+
+def _log_ball_integral(dim: int, p: int) -> float:
+    """``log ∫_{|u|<=1} (1 - |u|²)^p du = log(π^{d/2} Γ(p + 1) / Γ(d/2 + p + 1))``."""
+    return 0.5 * dim * math.log(math.pi) + math.lgamma(p + 1) - math.lgamma(0.5 * dim + p + 1)
 
 
 # Written with max/sign rather than where(r <= 1, ...): XLA:CPU vectorises these far better

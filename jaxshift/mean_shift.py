@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import NamedTuple
 
@@ -60,6 +61,7 @@ class MeanShiftResult(NamedTuple):
     labels: Array  # shape=(n,), int32: cluster of each data point, -1 for orphans
     mode_labels: Array  # shape=(m,), int32: cluster of each seed's mode, -1 if dropped
     cluster_sizes: Array  # shape=(max_clusters,), int32: points labelled to each cluster
+    bandwidth: Array  # shape=() or (d,): the bandwidth used (the chosen one for "auto")
 
     @property
     def all_converged(self) -> Array:
@@ -151,6 +153,22 @@ def run(
 
 
 LABEL_RULES = ("basin", "nearest")
+BANDWIDTH_NAMES = ("auto", "scott", "silverman", "normal_gradient")
+
+
+def _named_bandwidth(data: Array, name: str, kernel: Kernel) -> Array:
+    """A bandwidth chosen from the data for the Gaussian, carried over to ``kernel``."""
+    # bandwidth selection sits above mean shift (its sweep runs mean shift), hence the late import
+    from jaxshift.bandwidth import clustering_bandwidth, rule_of_thumb
+
+    v.check_choice(name, "bandwidth", BANDWIDTH_NAMES)
+    if data.shape[0] < 2:
+        raise ValueError(f'bandwidth: "{name}" needs at least 2 data points, got {data.shape[0]}')
+    gaussian = clustering_bandwidth(data) if name == "auto" else rule_of_thumb(data, name)
+    dim = data.shape[1]
+    return gaussian * math.exp(kernel.log_canonical_scale(dim) - get_kernel("gaussian").log_canonical_scale(dim))
+
+
 _PER_SEED_FIELDS = ("position", "converged", "dropped", "log_intensity", "n_iter")
 
 
@@ -176,6 +194,9 @@ def mean_shift(
       data: (n, d) points.
       bandwidth: scalar or (d,) per-dimension bandwidth (the Gaussian's standard deviation, the
         compact kernels' radius); may be traced, so it can be ``vmap``-ped or ``jit``-ted over.
+        Or a name: ``"auto"`` (chosen for clustering, see
+        :func:`jaxshift.bandwidth.clustering_bandwidth`) or a rule of thumb (``"scott"``,
+        ``"silverman"``, ``"normal_gradient"``), each converted to ``kernel`` by canonical scaling.
       kernel: ``"gaussian"``, ``"flat"`` (scikit-learn's), ``"epanechnikov"`` or ``"biweight"``.
       seeds: (m, d) starting points; the data itself by default.
       weights: optional (n,) non-negative weights of the data points.
@@ -197,6 +218,8 @@ def mean_shift(
     kernel = get_kernel(kernel)
     data = v.as_points(data, "data")
     n, dim = data.shape
+    if isinstance(bandwidth, str):
+        bandwidth = _named_bandwidth(data, bandwidth, kernel)
     bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
     weights = v.as_weights(weights, n, data.dtype)
     seeds = None if seeds is None else v.as_points(seeds, "seeds", dim=dim).astype(data.dtype)
@@ -211,11 +234,20 @@ def mean_shift(
     if max_clusters is not None:
         v.check_positive_int(max_clusters, "max_clusters")
     return _mean_shift(
-        data, bandwidth, seeds, weights, max_iter, tol, merge_radius,
-        kernel=kernel, labels=labels, cluster_all=cluster_all,
+        data,
+        bandwidth,
+        seeds,
+        weights,
+        max_iter,
+        tol,
+        merge_radius,
+        kernel=kernel,
+        labels=labels,
+        cluster_all=cluster_all,
         max_clusters=m if max_clusters is None else int(max_clusters),
-        query_block=query_block, data_block=data_block,
-    )  # fmt: skip
+        query_block=query_block,
+        data_block=data_block,
+    )
 
 
 # Compiled once per shape and structural option, so eager calls reuse it; inside a caller's jit
@@ -224,8 +256,22 @@ def mean_shift(
     jax.jit,
     static_argnames=("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block"),
 )
-def _mean_shift(data, bandwidth, seeds, weights, max_iter, tol, merge_radius, *, kernel, labels, cluster_all,
-                max_clusters, query_block, data_block) -> MeanShiftResult:  # fmt: skip
+def _mean_shift(
+    data,
+    bandwidth,
+    seeds,
+    weights,
+    max_iter,
+    tol,
+    merge_radius,
+    *,
+    kernel,
+    labels,
+    cluster_all,
+    max_clusters,
+    query_block,
+    data_block,
+) -> MeanShiftResult:
     # Work relative to the data's centre: the answer is translation-equivariant, and small
     # coordinates keep float32 accurate for data far from the origin.
     origin = jnp.mean(data, axis=0)
@@ -269,4 +315,5 @@ def _mean_shift(data, bandwidth, seeds, weights, max_iter, tol, merge_radius, *,
         labels=point_labels,
         mode_labels=clusters.mode_labels,
         cluster_sizes=cluster_sizes(point_labels, max_clusters),
+        bandwidth=bandwidth,
     )

@@ -24,8 +24,9 @@ def test_full_rules_match_scipy(rule):
     weights = np.random.default_rng(1).uniform(0.5, 2, len(X))
     for w in (None, weights):
         expected = gaussian_kde(X.T, bw_method=rule, weights=w).covariance
-        np.testing.assert_allclose(np.asarray(jaxshift.rule_of_thumb(X, rule, form="full", weights=w)), expected,
-                                   rtol=1e-10)  # fmt: skip
+        np.testing.assert_allclose(
+            np.asarray(jaxshift.rule_of_thumb(X, rule, form="full", weights=w)), expected, rtol=1e-10
+        )
 
 
 def test_rule_forms_are_consistent():
@@ -39,16 +40,17 @@ def test_rule_forms_are_consistent():
 def test_normal_scale_gradient_rule_is_ks_hns_with_derivative_order_one():
     n, d = X.shape
     expected = (4.0 / (n * (d + 4))) ** (2.0 / (d + 6)) * np.cov(X, rowvar=False)
-    np.testing.assert_allclose(np.asarray(jaxshift.rule_of_thumb(X, "normal_gradient", form="full")), expected,
-                               rtol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        np.asarray(jaxshift.rule_of_thumb(X, "normal_gradient", form="full")), expected, rtol=1e-10
+    )
     # larger than the density-optimal normal rule, which shrinks faster with n
     assert float(jaxshift.rule_of_thumb(X, "normal_gradient")) > float(jaxshift.rule_of_thumb(X, "silverman"))
 
 
 @pytest.mark.parametrize("quantile", [0.1, 0.3, 0.5])
 def test_quantile_rule_matches_scikit_learn(quantile):
-    np.testing.assert_allclose(float(jaxshift.quantile_bandwidth(X, quantile)), estimate_bandwidth(X, quantile=quantile),
-                               rtol=1e-10)  # fmt: skip
+    expected = estimate_bandwidth(X, quantile=quantile)
+    np.testing.assert_allclose(float(jaxshift.quantile_bandwidth(X, quantile)), expected, rtol=1e-10)
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")  # statsmodels' own, about numpy's random defaults
@@ -121,3 +123,60 @@ def test_weights_equal_to_counts_replace_duplicates():
 def test_bad_input_gets_a_clear_error(data, kwargs, message):
     with pytest.raises(ValueError, match=message):
         jaxshift.select_bandwidth(data, **kwargs)
+
+
+def test_sweep_in_chunks_equals_one_bandwidth_at_a_time():
+    from jaxshift.bandwidth import bandwidth_sweep
+
+    hs = np.geomspace(0.3, 3.0, 7)
+    sweep = bandwidth_sweep(X, hs, chunk_size=3)
+    for i, h in enumerate(hs):
+        np.testing.assert_allclose(float(sweep.loo_log_likelihood[i]), float(kde.loo_log_likelihood(X, h)), rtol=1e-10)
+        assert int(sweep.n_clusters[i]) == int(jaxshift.mean_shift(X, h).n_clusters)
+    assert np.all(np.diff(np.asarray(sweep.n_large_clusters)) <= 0)  # fewer clusters as h grows, here
+    assert np.all(np.asarray(sweep.n_large_clusters) <= np.asarray(sweep.n_clusters))
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([5, 3, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1], (1, 4)),  # the 3-run is 4/5 as long as the 2-run: more clusters win
+        ([4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1], (2, 7)),  # the 3-run is too short
+        ([1, 1, 1, 1], None),  # no structure: the largest bandwidth
+    ],
+)
+def test_stable_plateau(counts, expected):
+    from jaxshift.bandwidth import _stable_plateau
+
+    hs = np.geomspace(0.1, 10.0, len(counts))
+    chosen = float(_stable_plateau(hs, np.array(counts)))
+    target = hs[-1] if expected is None else np.sqrt(hs[expected[0]] * hs[expected[1]])
+    np.testing.assert_allclose(chosen, target, rtol=1e-12)
+
+
+def test_canonical_scales_match_the_known_kernel_ratios():
+    import math
+
+    gaussian = jaxshift.get_kernel("gaussian").log_canonical_scale(1)
+    for name, ratio in [("epanechnikov", 2.2138), ("flat", 2.2138), ("biweight", 2.6226)]:
+        assert math.isclose(math.exp(jaxshift.get_kernel(name).log_canonical_scale(1) - gaussian), ratio, rel_tol=1e-4)
+
+
+def test_auto_bandwidth_finds_the_tutorials_two_clusters(tutorial_data):
+    result = jaxshift.mean_shift(tutorial_data, "auto")
+    assert int(result.n_clusters) == 2
+    np.testing.assert_array_equal(np.asarray(result.cluster_sizes[:2]), [100, 100])
+    jitted = jax.jit(lambda data: jaxshift.mean_shift(data, "auto"))(tutorial_data)
+    np.testing.assert_allclose(float(jitted.bandwidth), float(result.bandwidth), rtol=1e-6)
+    flat = jaxshift.mean_shift(tutorial_data, "auto", kernel="flat")
+    assert int(flat.n_clusters) == 2 and float(flat.bandwidth) > 2 * float(result.bandwidth)
+
+
+def test_auto_on_a_subsample_is_rescaled_to_the_full_size(tutorial_data):
+    from jaxshift.bandwidth import clustering_bandwidth
+
+    full = float(clustering_bandwidth(tutorial_data))
+    sub = float(clustering_bandwidth(tutorial_data, max_points=100))
+    assert 0.6 < sub / full < 1.6
+    for method in ("normal_gradient", "loo"):
+        assert 0 < float(clustering_bandwidth(tutorial_data, method=method)) < full

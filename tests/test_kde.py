@@ -103,9 +103,9 @@ def test_leave_one_out_is_finite_for_a_tiny_bandwidth():
 
 def test_kfold_and_heldout_match_brute_force():
     folds = np.arange(len(DATA)) % 4
-    expected = np.mean([
-        brute_log_density(DATA[i : i + 1], DATA[folds != folds[i]], 0.5, "gaussian")[0] for i in range(len(DATA))
-    ])  # fmt: skip
+    expected = np.mean(
+        [brute_log_density(DATA[i : i + 1], DATA[folds != folds[i]], 0.5, "gaussian")[0] for i in range(len(DATA))]
+    )
     np.testing.assert_allclose(float(kde.kfold_log_likelihood(DATA, 0.5, n_folds=4)), expected, rtol=1e-10)
     heldout = kde.heldout_log_likelihood(DATA, POINTS, BANDWIDTHS["diagonal"])
     np.testing.assert_allclose(

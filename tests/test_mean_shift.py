@@ -134,8 +134,12 @@ def test_max_iter_is_respected_and_non_convergence_reported():
     assert int(result.n_iter) == 2
     assert not bool(result.all_converged)
     assert not np.all(np.asarray(result.converged))
-    state = jaxshift.run(jaxshift.init(jnp.asarray(X)), prepare_data(jnp.asarray(X), 3.0, None, 64),
-                         kernel=jaxshift.get_kernel("gaussian"), max_iter=2)  # fmt: skip
+    state = jaxshift.run(
+        jaxshift.init(jnp.asarray(X)),
+        prepare_data(jnp.asarray(X), 3.0, None, 64),
+        kernel=jaxshift.get_kernel("gaussian"),
+        max_iter=2,
+    )
     assert int(state.n_iter.max()) == 2
 
 

@@ -21,8 +21,9 @@ def test_sums_match_brute_force(name, profile, bandwidth):
     X = rng.normal(size=(157, 3))  # not a multiple of the blocks: exercises the remainder block
     Y = rng.normal(size=(45, 3))
     w = rng.uniform(0.1, 2.0, size=157)
-    out = kernel_sums(Y, X, bandwidth, kernel=get_kernel(name), weights=w, profile=profile,
-                      query_block=16, data_block=32)  # fmt: skip
+    out = kernel_sums(
+        Y, X, bandwidth, kernel=get_kernel(name), weights=w, profile=profile, query_block=16, data_block=32
+    )
     table = NUMPY_SHADOWS if profile == "shadow" else NUMPY_DENSITIES
     total, moment = brute_force(Y, X, bandwidth, table[name], w)
     scale = np.exp(np.asarray(out.log_scale))

@@ -22,7 +22,7 @@ X = np.random.default_rng(0).normal(size=(30, 2))
         ({"bandwidth": np.nan}, "bandwidth: must be finite and > 0"),
         ({"bandwidth": np.inf}, "bandwidth: must be finite and > 0"),
         ({"bandwidth": np.ones(3)}, r"bandwidth: expected a scalar or shape \(2,\)"),
-        ({"bandwidth": "auto"}, "bandwidth: expected a positive number"),
+        ({"bandwidth": "magic"}, "bandwidth: expected one of 'auto', 'scott'"),
         ({"seeds": np.zeros((4, 3))}, "seeds: has 3 columns but the data has 2"),
         ({"seeds": np.array([[0.0, np.nan]])}, "seeds: row 0 is not finite"),
         ({"weights": np.ones(29)}, r"weights: expected shape \(30,\)"),
