@@ -250,6 +250,29 @@ def mean_shift(
     )
 
 
+def _climb(data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_block, data_block) -> MeanShiftState:
+    """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order."""
+    # Work relative to the data's centre: the answer is translation-equivariant, and small
+    # coordinates keep float32 accurate for data far from the origin.
+    origin = jnp.mean(data, axis=0)
+    centred = data - origin
+    if weights is not None:
+        weights = weights / jnp.max(weights)
+    start = centred if seeds is None else seeds - origin
+    if kernel.compact:
+        # Spatially ordered blocks let the reduction skip the data blocks out of the kernel's reach.
+        data_order = spatial_order(centred, bandwidth)
+        seed_order = data_order if seeds is None else spatial_order(start, bandwidth)
+        centred, start = centred[data_order], start[seed_order]
+        weights = None if weights is None else weights[data_order]
+    prepared = prepare_data(centred, bandwidth, weights, data_block)
+    state = run(init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
+    if kernel.compact:
+        unsort = jnp.argsort(seed_order)
+        state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
+    return state._replace(position=state.position + origin)
+
+
 # Compiled once per shape and structural option, so eager calls reuse it; inside a caller's jit
 # it is simply inlined.
 @partial(
@@ -272,30 +295,14 @@ def _mean_shift(
     query_block,
     data_block,
 ) -> MeanShiftResult:
-    # Work relative to the data's centre: the answer is translation-equivariant, and small
-    # coordinates keep float32 accurate for data far from the origin.
-    origin = jnp.mean(data, axis=0)
-    centred = data - origin
-    if weights is not None:
-        weights = weights / jnp.max(weights)
-    start = centred if seeds is None else seeds - origin
-    if kernel.compact:
-        # Spatially ordered blocks let the reduction skip the data blocks out of the kernel's reach.
-        data_order = spatial_order(centred, bandwidth)
-        seed_order = data_order if seeds is None else spatial_order(start, bandwidth)
-        centred, start = centred[data_order], start[seed_order]
-        weights = None if weights is None else weights[data_order]
-    prepared = prepare_data(centred, bandwidth, weights, data_block)
-    state = run(init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
-    if kernel.compact:
-        unsort = jnp.argsort(seed_order)
-        state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
-
+    state = _climb(
+        data, bandwidth, seeds, weights, max_iter, tol, kernel=kernel, query_block=query_block, data_block=data_block
+    )
     valid = ~state.dropped
     clusters = merge_modes(
         state.position, state.log_intensity, valid, bandwidth, radius=merge_radius, max_clusters=max_clusters
     )
-    centers = clusters.centers + jnp.where(jnp.arange(max_clusters) < clusters.n_clusters, 1.0, 0.0)[:, None] * origin
+    centers = clusters.centers
     if labels == "basin":
         point_labels = clusters.mode_labels
         safe = jnp.clip(point_labels, 0, max_clusters - 1)
@@ -306,7 +313,7 @@ def _mean_shift(
     if not cluster_all:
         point_labels = orphans_removed(point_labels, distance)
     return MeanShiftResult(
-        modes=state.position + origin,
+        modes=state.position,
         converged=state.converged,
         dropped=state.dropped,
         n_iter=state.iteration,

@@ -1,0 +1,287 @@
+"""A drop-in replacement for ``sklearn.cluster.MeanShift`` and its helper functions.
+
+``from jaxshift.sklearn import MeanShift`` gives scikit-learn's estimator, with the same parameters,
+defaults, attributes, centres and labels, computed by jaxshift's engine. Beyond scikit-learn:
+``kernel=`` (any jaxshift kernel), ``bandwidth="auto"``, ``labels="basin"`` (each point's own
+mode's cluster), and a ``ConvergenceWarning`` when seeds stop at ``max_iter``.
+
+scikit-learn is needed for this module only: ``pip install 'jaxshift[sklearn]'``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from jaxshift import _validation as v
+from jaxshift.bandwidth import quantile_bandwidth
+from jaxshift.clusters import nearest_center
+from jaxshift.kernels import get_kernel
+from jaxshift.mean_shift import BANDWIDTH_NAMES, _named_bandwidth
+from jaxshift.mean_shift import _climb as _climb_seeds
+from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK
+
+__all__ = ["MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"]
+
+
+def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_jobs=None):
+    """scikit-learn's ``estimate_bandwidth``: the mean distance to the ``int(n · quantile)``-th
+    nearest neighbour (at least the first; the point itself counts), on ``n_samples`` random
+    points if given. ``n_jobs`` is accepted and ignored."""
+    X = check_array(X)
+    if n_samples is not None:
+        X = X[check_random_state(random_state).permutation(X.shape[0])[:n_samples]]
+    with _precision(X.dtype):
+        quantile = max(quantile, 1.0 / X.shape[0])  # scikit-learn uses at least one neighbour
+        return float(quantile_bandwidth(X, quantile))
+
+
+def get_bin_seeds(X, bin_size, min_bin_freq=1):
+    """scikit-learn's ``get_bin_seeds``: the centres (float32, times ``bin_size``) of the grid cells
+    of side ``bin_size`` holding at least ``min_bin_freq`` points; ``X`` itself when
+    ``bin_size`` is 0 or every point has a cell of its own (with a warning)."""
+    if bin_size == 0:
+        return X
+    counts = defaultdict(int)
+    for point in np.asarray(X):
+        counts[tuple(np.round(point / bin_size))] += 1
+    seeds = np.array([cell for cell, count in counts.items() if count >= min_bin_freq], dtype=np.float32)
+    if len(seeds) == len(X):
+        warnings.warn(
+            f"Binning data failed with provided bin_size={bin_size:f}, using data points as seeds.", stacklevel=2
+        )
+        return X
+    return seeds * bin_size
+
+
+def mean_shift(X, *, bandwidth=None, seeds=None, bin_seeding=False, min_bin_freq=1, cluster_all=True, max_iter=300,
+               n_jobs=None, kernel="flat", labels="nearest"):  # fmt: skip
+    """scikit-learn's ``mean_shift`` function: ``(cluster_centers, labels)``."""
+    model = MeanShift(
+        bandwidth=bandwidth,
+        seeds=seeds,
+        bin_seeding=bin_seeding,
+        min_bin_freq=min_bin_freq,
+        cluster_all=cluster_all,
+        n_jobs=n_jobs,
+        max_iter=max_iter,
+        kernel=kernel,
+        labels=labels,
+    )
+    model.fit(X)
+    return model.cluster_centers_, model.labels_
+
+
+class _precision:
+    """Compute float64 input in float64 (as scikit-learn does), float32 input in float32."""
+
+    def __init__(self, dtype):
+        self.context = jax.enable_x64(np.dtype(dtype) == np.float64)
+
+    def __enter__(self):
+        return self.context.__enter__()
+
+    def __exit__(self, *exc):
+        return self.context.__exit__(*exc)
+
+
+class MeanShift(ClusterMixin, BaseEstimator):
+    """Mean-shift clustering, scikit-learn's estimator on jaxshift's engine.
+
+    Parameters are scikit-learn's (``bandwidth``, ``seeds``, ``bin_seeding``, ``min_bin_freq``,
+    ``cluster_all``, ``n_jobs`` (accepted, unused: the engine is vectorised), ``max_iter``) plus:
+
+    Args:
+      kernel: ``"flat"`` (scikit-learn's, the default), ``"gaussian"``, ``"epanechnikov"`` or
+        ``"biweight"``.
+      labels: ``"nearest"`` (nearest centre, scikit-learn's) or ``"basin"`` (the cluster of the
+        point's own mode; needs every point as a seed).
+
+    ``bandwidth`` may also be ``"auto"`` (jaxshift's clustering selector, converted to
+    ``kernel``) or a rule name (``"scott"``, ``"silverman"``, ``"normal_gradient"``).
+
+    Attributes:
+      cluster_centers_: (n_clusters, n_features) in the input's floating dtype.
+      labels_: (n_samples,) int.
+      n_iter_: the most iterations any seed ran (scikit-learn's count).
+      bandwidth_: the bandwidth used.
+    """
+
+    def __init__(self, *, bandwidth=None, seeds=None, bin_seeding=False, min_bin_freq=1, cluster_all=True,
+                 n_jobs=None, max_iter=300, kernel="flat", labels="nearest"):  # fmt: skip
+        self.bandwidth = bandwidth
+        self.seeds = seeds
+        self.bin_seeding = bin_seeding
+        self.min_bin_freq = min_bin_freq
+        self.cluster_all = cluster_all
+        self.n_jobs = n_jobs
+        self.max_iter = max_iter
+        self.kernel = kernel
+        self.labels = labels
+
+    def _check_params(self):
+        get_kernel(self.kernel)
+        v.check_choice(self.labels, "labels", ("nearest", "basin"))
+        if isinstance(self.bandwidth, str):
+            v.check_choice(self.bandwidth, "bandwidth", BANDWIDTH_NAMES)
+        elif self.bandwidth is not None and not (np.isfinite(self.bandwidth) and self.bandwidth > 0):
+            raise ValueError(f"bandwidth: must be None, a name or a number > 0, got {self.bandwidth!r}")
+        v.check_positive_int(self.max_iter, "max_iter", minimum=0)
+        v.check_positive_int(self.min_bin_freq, "min_bin_freq")
+        if self.labels == "basin" and (self.seeds is not None or self.bin_seeding):
+            raise ValueError('labels: "basin" needs every point as a seed (no seeds, no bin_seeding)')
+
+    def fit(self, X, y=None):
+        """Cluster ``X`` (n_samples, n_features)."""
+        self._check_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        with _precision(X.dtype):
+            bandwidth = self._bandwidth(X)
+            seeds = self._seeds(X, bandwidth)
+            if bandwidth == 0:
+                centers, intensity, n_iter, converged = _zero_bandwidth(X, seeds)
+            else:
+                centers, intensity, n_iter, converged = self._climb(X, seeds, bandwidth)
+            if np.any(~converged):
+                warnings.warn(
+                    f"{int(np.sum(~converged))} of {len(seeds)} seeds did not converge within max_iter="
+                    f"{self.max_iter} iterations; increase max_iter",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            self.n_iter_ = int(n_iter)
+            self.bandwidth_ = bandwidth
+            self.cluster_centers_ = _merge(centers, intensity, bandwidth).astype(X.dtype, copy=False)
+            self.labels_ = self._label(X, seeds, centers, bandwidth)
+        return self
+
+    def _bandwidth(self, X) -> float:
+        if self.bandwidth is None:
+            return estimate_bandwidth(X, n_jobs=self.n_jobs)
+        if isinstance(self.bandwidth, str):
+            if X.shape[0] < 2:
+                raise ValueError(f'bandwidth: "{self.bandwidth}" needs at least 2 samples, got {X.shape[0]}')
+            return float(_named_bandwidth(jnp.asarray(X), self.bandwidth, get_kernel(self.kernel)))
+        return float(self.bandwidth)
+
+    def _seeds(self, X, bandwidth) -> np.ndarray:
+        if self.seeds is not None:
+            seeds = check_array(self.seeds, dtype=[np.float64, np.float32])
+            if seeds.shape[1] != X.shape[1]:
+                raise ValueError(f"seeds: have {seeds.shape[1]} features but X has {X.shape[1]}")
+            return seeds
+        if self.bin_seeding:
+            return np.asarray(get_bin_seeds(X, bandwidth, self.min_bin_freq))
+        return X
+
+    def _climb(self, X, seeds, bandwidth):
+        """Run every seed to its mode; return the kept modes, their intensities, n_iter_, converged."""
+        # scikit-learn stops a seed after max_iter + 1 means (its counter starts after the first)
+        positions, log_intensity, dropped, converged, steps = _climb(
+            jnp.asarray(X),
+            jnp.asarray(seeds, X.dtype),
+            jnp.asarray(bandwidth, X.dtype),
+            self.max_iter + 1,
+            kernel=get_kernel(self.kernel),
+        )
+        dropped = np.asarray(dropped)
+        if dropped.all():
+            raise ValueError(
+                f"No point was within bandwidth={bandwidth:f} of any seed. Try a different seeding strategy "
+                "or increase the bandwidth."
+            )
+        n_iter = max(int(np.max(np.asarray(steps))) - 1, 0)
+        keep = ~dropped
+        return (
+            np.asarray(positions)[keep],
+            np.exp(np.asarray(log_intensity)[keep]),
+            n_iter,
+            np.asarray(converged)[keep],
+        )
+
+    def _label(self, X, seeds, centers, bandwidth) -> np.ndarray:
+        if self.labels == "basin":
+            # each point's own mode (the seeds are the points) takes its nearest centre
+            points = centers
+        else:
+            points = X
+        labels, distance = nearest_center(
+            jnp.asarray(points), jnp.asarray(self.cluster_centers_), len(self.cluster_centers_), 1.0
+        )
+        labels = np.asarray(labels).astype(np.intp)
+        if not self.cluster_all:
+            own = np.linalg.norm(X - self.cluster_centers_[labels], axis=1)
+            labels[own > bandwidth] = -1
+        return labels
+
+    def predict(self, X):
+        """The nearest centre of each row of ``X`` (scikit-learn's ``predict``)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        with _precision(X.dtype):
+            labels, _ = nearest_center(
+                jnp.asarray(X), jnp.asarray(self.cluster_centers_, X.dtype), len(self.cluster_centers_), 1.0
+            )
+        return np.asarray(labels).astype(np.intp)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+@partial(jax.jit, static_argnames=("kernel",))
+def _climb(X, seeds, bandwidth, max_iter, *, kernel):
+    state = _climb_seeds(
+        X,
+        bandwidth,
+        seeds,
+        None,
+        max_iter,
+        1e-3,
+        kernel=kernel,
+        query_block=DEFAULT_QUERY_BLOCK,
+        data_block=DEFAULT_DATA_BLOCK,
+    )
+    return state.position, state.log_intensity, state.dropped, state.converged | state.dropped, state.n_iter
+
+
+def _merge(modes: np.ndarray, intensity: np.ndarray, bandwidth: float) -> np.ndarray:
+    """scikit-learn's post-processing, exactly: a dict of centres (a later equal centre replaces an
+    earlier one), sorted by (intensity, coordinates) descending, then greedy removal of every centre
+    within ``bandwidth`` of a kept one."""
+    table = {}
+    for mode, count in zip(map(tuple, modes), intensity, strict=True):
+        table[mode] = count
+    ordered = sorted(table.items(), key=lambda item: (item[1], item[0]), reverse=True)
+    centers = np.array([mode for mode, _ in ordered])
+    alive = np.ones(len(centers), bool)
+    kept = []
+    for i in range(len(centers)):
+        if alive[i]:
+            kept.append(i)
+            alive &= np.linalg.norm(centers - centers[i], axis=1) > bandwidth
+    return centers[kept]
+
+
+def _zero_bandwidth(X, seeds):
+    """scikit-learn with a zero bandwidth: a seed's only neighbours are the points equal to it."""
+    unique, counts = np.unique(X, axis=0, return_counts=True)
+    lookup = {tuple(row): c for row, c in zip(unique, counts, strict=True)}
+    found = [(tuple(s), lookup[tuple(s)]) for s in np.asarray(seeds, X.dtype) if tuple(s) in lookup]
+    if not found:
+        raise ValueError(
+            "No point was within bandwidth=0.000000 of any seed. Try a different seeding strategy "
+            "or increase the bandwidth."
+        )
+    modes = np.array([f[0] for f in found], X.dtype)
+    return modes, np.array([f[1] for f in found], float), 0, np.ones(len(found), bool)
