@@ -178,6 +178,7 @@ def select_bandwidth(
     n_folds: int = 5,
     batch_size: int = 2048,
     key: Array | None = None,
+    progress=None,
 ) -> BandwidthResult:
     """Maximise a cross-validated log-likelihood of the Gaussian KDE over the bandwidth.
 
@@ -194,6 +195,8 @@ def select_bandwidth(
       tol: converged when every component of the gradient of the mean log-likelihood with
         respect to the parameters is at most ``tol``.
       n_folds, batch_size, key: for the ``kfold`` and ``minibatch`` objectives.
+      progress: optional ``progress(step, objective)``, called from inside the loop after every
+        step (``jax.debug.callback``).
 
     Returns:
       A :class:`BandwidthResult`.
@@ -229,6 +232,7 @@ def select_bandwidth(
         optimizer=optimizer,
         n_folds=n_folds,
         batch_size=min(batch_size, n),
+        progress=progress,
     )
 
 
@@ -248,8 +252,8 @@ def _objective_fn(data, weights, key, objective, n_folds, batch_size):
     return lambda h: jnp.mean(_log_density(data[index], data, h, gaussian, weights, index, groups))
 
 
-@partial(jax.jit, static_argnames=("objective", "optimizer", "n_folds", "batch_size"))
-def _select(data, weights, start, tol, max_steps, key, *, objective, optimizer, n_folds, batch_size):
+@partial(jax.jit, static_argnames=("objective", "optimizer", "n_folds", "batch_size", "progress"))
+def _select(data, weights, start, tol, max_steps, key, *, objective, optimizer, n_folds, batch_size, progress=None):
     mean_log_likelihood = _objective_fn(data, weights, key, objective, n_folds, batch_size)
 
     def loss(params):
@@ -274,6 +278,8 @@ def _select(data, weights, start, tol, max_steps, key, *, objective, optimizer, 
         params, state, step, _ = carry
         value, grad = value_and_grad(params, state=state)
         done = jnp.max(jnp.abs(grad)) <= tol
+        if progress is not None:
+            jax.debug.callback(progress, step + 1, -value)
         updates, new_state = opt.update(grad, state, params, value=value, grad=grad, value_fn=loss)
         new_params = optax.apply_updates(params, updates)
         keep = partial(jnp.where, done)

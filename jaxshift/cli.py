@@ -1,14 +1,45 @@
-"""The ``jaxshift`` command line."""
+"""The ``jaxshift`` command line: ``cluster``, ``bandwidth`` and ``demo``."""
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
+import time
+from pathlib import Path
+
+NAMED_BANDWIDTHS = ("auto", "scott", "silverman", "normal_gradient")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from jaxshift.kernels import KERNEL_NAMES
+
     parser = argparse.ArgumentParser(prog="jaxshift", description="Mean-shift clustering in JAX.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    cluster = commands.add_parser("cluster", help="cluster the rows of a CSV or .npy file")
+    cluster.add_argument("data", help="a CSV file (header optional, delimiter detected) or a .npy array")
+    cluster.add_argument(
+        "--bandwidth", default="auto", help=f"{', '.join(NAMED_BANDWIDTHS)} or a number (default auto)"
+    )
+    cluster.add_argument("--kernel", default="gaussian", choices=KERNEL_NAMES)
+    cluster.add_argument("--columns", nargs="+", metavar="COL", help="columns to use, by name or 0-based index")
+    cluster.add_argument("--labels", choices=("basin", "nearest"), help="how points get clusters (default basin)")
+    cluster.add_argument("--bin-seeding", action="store_true", help="start from grid cells, not from every point")
+    cluster.add_argument("--min-bin-freq", type=int, default=1, help="points a cell needs to seed (with --bin-seeding)")
+    cluster.add_argument("--labels-out", metavar="FILE", help="write one label per row (.csv/.txt or .npy)")
+    cluster.add_argument("--centers-out", metavar="FILE", help="write the centres (.csv or .npy)")
+    cluster.add_argument("--plot", metavar="FILE", help="draw the clusters to a PNG (needs matplotlib)")
+    cluster.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    bandwidth = commands.add_parser("bandwidth", help="choose a bandwidth for a CSV or .npy file")
+    bandwidth.add_argument("data")
+    bandwidth.add_argument("--form", choices=("scalar", "diagonal", "full"), default="scalar")
+    bandwidth.add_argument("--columns", nargs="+", metavar="COL")
+    bandwidth.add_argument("--plot", metavar="FILE", help="draw the likelihood curve to a PNG (needs matplotlib)")
+    bandwidth.add_argument("--quiet", action="store_true", help="no progress bar")
+
     demo = commands.add_parser("demo", help="cluster the tutorial's two-blob example and draw it")
     demo.add_argument("--plot", default="demo.png", metavar="FILE", help="figure to write (default: demo.png)")
     demo.add_argument("--no-plot", action="store_true", help="print the clusters only")
@@ -16,14 +47,235 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class ProgressBar:
+    """A one-line progress bar on standard error, redrawn at most 10 times a second."""
+
+    def __init__(self, label: str, total: int, stream=sys.stderr):
+        self.label, self.total, self.stream = label, total, stream
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, done, detail) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last, self.drawn = now, True
+        done = int(done)
+        filled = int(30 * min(done, self.total) / self.total)
+        text = f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} {detail}"
+        self.stream.write(text[:120].ljust(100))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r" + " " * 120 + "\r")
+            self.stream.flush()
+
+
+def _progress_bar(label: str, total: int, quiet: bool, describe) -> ProgressBar | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+    bar = ProgressBar(label, total)
+
+    def update(done, value):
+        bar(done, describe(value))
+
+    update.close = bar.close
+    return update
+
+
+def _bandwidth_arg(text: str):
+    if text in NAMED_BANDWIDTHS:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--bandwidth: expected {', '.join(NAMED_BANDWIDTHS)} or a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"--bandwidth: must be > 0 and finite, got {text}")
+    return value
+
+
+def _check_outputs(*paths) -> None:
+    for path in paths:
+        if path and not Path(path).resolve().parent.is_dir():
+            raise ValueError(f"{path}: its folder does not exist")
+
+
+def _save_array(path: str, array, header: list[str] | None = None, fmt: str = "%.10g") -> None:
+    import numpy as np
+
+    from jaxshift.io import write_atomically
+
+    if path.endswith(".npy"):
+        write_atomically(path, lambda f: np.save(f, array))
+        return
+
+    def write(f):
+        text = io.StringIO()
+        np.savetxt(text, array, delimiter=",", fmt=fmt, header=",".join(header) if header else "", comments="")
+        f.write(text.getvalue().encode())
+
+    write_atomically(path, write)
+
+
+def _save_figure(path: str, fig) -> None:
+    from jaxshift.io import write_atomically
+
+    write_atomically(path, lambda f: fig.savefig(f, format="png"))
+
+
+def _cluster(args) -> int:
+    import numpy as np
+
+    from jaxshift.io import load_table
+    from jaxshift.mean_shift import bin_seeds, mean_shift
+
+    bandwidth = _bandwidth_arg(args.bandwidth)
+    _check_outputs(args.labels_out, args.centers_out, args.plot)
+    X, names = load_table(args.data, args.columns)
+    if args.bin_seeding and args.labels == "basin":
+        raise ValueError("--labels basin needs every point as a seed; drop --bin-seeding or use --labels nearest")
+    start = time.perf_counter()
+    seeds = None
+    if args.bin_seeding:
+        if isinstance(bandwidth, str):
+            from jaxshift.kernels import get_kernel
+            from jaxshift.mean_shift import _named_bandwidth
+
+            bandwidth = float(_named_bandwidth(np.asarray(X, np.float32), bandwidth, get_kernel(args.kernel)))
+        seeds = bin_seeds(X, bandwidth, args.min_bin_freq)
+    progress = _progress_bar("mean shift", 300, args.quiet, lambda moving: f"iterations, {int(moving)} seeds moving")
+    try:
+        result = mean_shift(X.astype(np.float32), bandwidth, kernel=args.kernel, seeds=seeds, labels=args.labels,
+                            progress=progress)  # fmt: skip
+        k = int(result.n_clusters)
+    finally:
+        if progress is not None:
+            progress.close()
+    elapsed = time.perf_counter() - start
+    centers = np.asarray(result.centers[:k], np.float64)
+    sizes = np.asarray(result.cluster_sizes[:k])
+    labels = np.asarray(result.labels)
+    h = np.atleast_1d(np.asarray(result.bandwidth, np.float64))
+    how = f" ({bandwidth})" if isinstance(bandwidth, str) else ""
+    print(f"{args.data}: {len(X)} points, {X.shape[1]} dimensions ({', '.join(names)})")
+    print(f"kernel {args.kernel}, bandwidth {', '.join(f'{x:.4g}' for x in h)}{how}")
+    unconverged = int(np.sum(~np.asarray(result.converged) & ~np.asarray(result.dropped)))
+    note = "" if unconverged == 0 else f"; {unconverged} seeds stopped at max_iter=300"
+    print(f"{k} clusters, {int(result.n_iter)} iterations, {elapsed:.2f} s{note}")
+    shown = min(k, 20)
+    width = max(len(n) for n in names)
+    print(f"{'cluster':>7} {'size':>7}  centre")
+    for i in range(shown):
+        centre = ", ".join(f"{n}={c:.4g}" if width < 12 else f"{c:.4g}" for n, c in zip(names, centers[i], strict=True))
+        print(f"{i:>7} {sizes[i]:>7}  {centre}")
+    if k > shown:
+        print(f"... and {k - shown} more (smallest {int(sizes[shown:].min())} points)")
+    orphans = int(np.sum(labels < 0))
+    if orphans:
+        print(f"{orphans} points without a cluster (label -1)")
+    if args.plot:
+        from jaxshift import plot
+
+        fig = plot.clusters(X, labels, centers, feature_names=names, title=f"{Path(args.data).name}: {k} clusters")
+        _save_figure(args.plot, fig)
+    if args.labels_out:
+        _save_array(args.labels_out, labels.reshape(-1, 1), header=["label"], fmt="%d")
+    if args.centers_out:
+        _save_array(args.centers_out, centers, header=names)
+    for path, what in ((args.plot, "figure"), (args.labels_out, "labels"), (args.centers_out, "centres")):
+        if path:
+            print(f"{what} written to {path}")
+    return 0
+
+
+def _bandwidth(args) -> int:
+    import numpy as np
+
+    from jaxshift.bandwidth import bandwidth_sweep, clustering_bandwidth, rule_of_thumb, select_bandwidth
+    from jaxshift.io import load_table
+
+    _check_outputs(args.plot)
+    X, names = load_table(args.data, args.columns)
+    X32 = X.astype(np.float32)
+    unique, counts = np.unique(X32, axis=0, return_counts=True)
+    progress = _progress_bar("likelihood", 100, args.quiet, lambda value: f"steps, log-likelihood {float(value):.4f}")
+    start = time.perf_counter()
+    try:
+        chosen = select_bandwidth(unique, form=args.form, weights=counts if len(unique) < len(X) else None,
+                                  progress=progress)  # fmt: skip
+        bandwidth = np.asarray(chosen.bandwidth, np.float64)
+    finally:
+        if progress is not None:
+            progress.close()
+    elapsed = time.perf_counter() - start
+    print(f"{args.data}: {len(X)} points, {X.shape[1]} dimensions ({', '.join(names)})")
+    if len(unique) < len(X):
+        print(f"{len(X) - len(unique)} duplicate rows: each distinct row counted once, weighted by its copies")
+    status = "converged" if bool(chosen.converged) else "did NOT converge"
+    print(f"leave-one-out likelihood ({args.form}): {status} in {int(chosen.n_steps)} steps, {elapsed:.2f} s")
+    print(f"  mean log-likelihood per point: {float(chosen.objective):.5g}")
+    print("  bandwidth: " + np.array2string(bandwidth, precision=4, separator=", ").replace("\n", "\n             "))
+    for rule in ("scott", "silverman", "normal_gradient"):
+        value = np.asarray(rule_of_thumb(X32, rule, form=args.form), np.float64)
+        print(f"{rule + ' rule':>22}: " + np.array2string(value, precision=4, separator=", ").replace("\n", " "))
+    auto = float(clustering_bandwidth(X32))
+    print(f"{'for clustering (auto)':>22}: {auto:.4g} (scalar, Gaussian kernel)")
+    if args.plot:
+        from jaxshift import plot
+
+        scalar = _rms_scale(bandwidth)
+        hs = np.geomspace(scalar / 4, scalar * 4, 25)
+        sweep = bandwidth_sweep(unique, hs) if len(unique) == len(X) else bandwidth_sweep(X32, hs)
+        fig = plot.bandwidth_objective(sweep, chosen=scalar, title=f"{Path(args.data).name}: leave-one-out likelihood")
+        _save_figure(args.plot, fig)
+        print(f"figure written to {args.plot}")
+    return 0
+
+
+def _rms_scale(bandwidth):
+    """One number for a bandwidth of any form: the root mean square of its per-dimension scales."""
+    import numpy as np
+
+    variances = np.diag(bandwidth) if bandwidth.ndim == 2 else np.square(np.atleast_1d(bandwidth))
+    return float(np.sqrt(np.mean(variances)))
+
+
+def _use_compilation_cache() -> None:
+    """Keep compiled programs between runs of the command (JAX's persistent compilation cache)."""
+    import jax
+
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or jax.config.jax_compilation_cache_dir:
+        return
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jaxshift" / "jax"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _use_compilation_cache()
     if args.command == "demo":
         from jaxshift.demo import run_demo
 
-        bandwidth = args.bandwidth if args.bandwidth == "auto" else float(args.bandwidth)
+        try:
+            bandwidth = _bandwidth_arg(args.bandwidth)
+        except ValueError as err:
+            print(f"jaxshift: error: {err}", file=sys.stderr)
+            return 2
         return run_demo(None if args.no_plot else args.plot, bandwidth)
-    return 2  # unreachable: argparse requires a command
+    from jaxshift.io import DataError
+
+    try:
+        return _cluster(args) if args.command == "cluster" else _bandwidth(args)
+    except (DataError, ValueError, OSError, ImportError) as err:
+        print(f"jaxshift: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

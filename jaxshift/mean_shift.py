@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxshift import _validation as v
 from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed
@@ -140,14 +141,22 @@ def run(
     tol: float | Array = 1e-3,
     max_iter: int | Array = 300,
     query_block: int = DEFAULT_QUERY_BLOCK,
+    progress=None,
 ) -> MeanShiftState:
-    """Step until every seed has converged (or was dropped), or ``max_iter`` steps were taken."""
+    """Step until every seed has converged (or was dropped), or ``max_iter`` steps were taken.
+
+    ``progress``, if given, is called from inside the loop (``jax.debug.callback``) as
+    ``progress(iteration, seeds_still_moving)`` after every step.
+    """
 
     def cond(st: MeanShiftState) -> Array:
         return (st.iteration < max_iter) & ~jnp.all(st.converged | st.dropped)
 
     def body(st: MeanShiftState) -> MeanShiftState:
-        return step(st, data, kernel=kernel, tol=tol, query_block=query_block)
+        st = step(st, data, kernel=kernel, tol=tol, query_block=query_block)
+        if progress is not None:
+            jax.debug.callback(progress, st.iteration, jnp.sum(~(st.converged | st.dropped)))
+        return st
 
     return jax.lax.while_loop(cond, body, state)
 
@@ -187,6 +196,7 @@ def mean_shift(
     max_clusters: int | None = None,
     query_block: int = DEFAULT_QUERY_BLOCK,
     data_block: int = DEFAULT_DATA_BLOCK,
+    progress=None,
 ) -> MeanShiftResult:
     """Cluster ``data`` by the modes its kernel density estimate climbs to.
 
@@ -208,6 +218,8 @@ def mean_shift(
       merge_radius: modes closer than this many bandwidths are one cluster.
       max_clusters: static number of centre rows (default: one per seed, never truncated).
       query_block, data_block: tile sizes of the kernel reduction.
+      progress: optional ``progress(iteration, seeds_still_moving)``, called after every step
+        (the computation stays pure without it).
 
     Returns:
       A :class:`MeanShiftResult`.
@@ -247,10 +259,30 @@ def mean_shift(
         max_clusters=m if max_clusters is None else int(max_clusters),
         query_block=query_block,
         data_block=data_block,
+        progress=progress,
     )
 
 
-def _climb(data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_block, data_block) -> MeanShiftState:
+def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
+    """Seeds at the centres of the grid cells of side ``bin_size`` that hold at least
+    ``min_bin_freq`` points (scikit-learn's bin seeding); the data itself when every point has a
+    cell of its own. Runs on the host: its output size depends on the data."""
+    data = np.asarray(data)
+    v.check_non_negative(bin_size, "bin_size")
+    if bin_size == 0:
+        return data
+    cells, counts = np.unique(np.round(data / bin_size), axis=0, return_counts=True)
+    cells = cells[counts >= min_bin_freq]
+    if len(cells) == len(data):
+        return data
+    if len(cells) == 0:
+        raise ValueError(f"min_bin_freq: no cell of side {bin_size:g} holds {min_bin_freq} points")
+    return (cells * bin_size).astype(data.dtype)
+
+
+def _climb(
+    data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_block, data_block, progress=None
+) -> MeanShiftState:
     """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order."""
     # Work relative to the data's centre: the answer is translation-equivariant, and small
     # coordinates keep float32 accurate for data far from the origin.
@@ -266,7 +298,9 @@ def _climb(data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_bloc
         centred, start = centred[data_order], start[seed_order]
         weights = None if weights is None else weights[data_order]
     prepared = prepare_data(centred, bandwidth, weights, data_block)
-    state = run(init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
+    state = run(
+        init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
+    )
     if kernel.compact:
         unsort = jnp.argsort(seed_order)
         state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
@@ -277,7 +311,7 @@ def _climb(data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_bloc
 # it is simply inlined.
 @partial(
     jax.jit,
-    static_argnames=("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block"),
+    static_argnames=("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block", "progress"),
 )
 def _mean_shift(
     data,
@@ -294,9 +328,19 @@ def _mean_shift(
     max_clusters,
     query_block,
     data_block,
+    progress=None,
 ) -> MeanShiftResult:
     state = _climb(
-        data, bandwidth, seeds, weights, max_iter, tol, kernel=kernel, query_block=query_block, data_block=data_block
+        data,
+        bandwidth,
+        seeds,
+        weights,
+        max_iter,
+        tol,
+        kernel=kernel,
+        query_block=query_block,
+        data_block=data_block,
+        progress=progress,
     )
     valid = ~state.dropped
     clusters = merge_modes(

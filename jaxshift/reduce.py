@@ -11,10 +11,9 @@ for a kernel profile ``p``, blockwise over the data and the queries so that no m
 ``exp(-log_scale_i)``; ``log(total_i) + log_scale_i`` is the log of the plain sum. Pairs whose
 query and data point share a *group* can be left out (leave-one-out and k-fold likelihoods).
 
-The Gaussian is evaluated in the log domain, in two tiers: a fast pass with the (safe) reference
-``max_j log p(r_ij) <= 0``, and, only for query blocks in which some total fell below
-``sqrt(tiny)``, an exact pass that first finds each query's largest log-weight. So points hundreds
-of bandwidths away from all the data, and tiny bandwidths, give finite, accurate results, not 0/0.
+The Gaussian is evaluated in the log domain: a first pass finds each query's largest log-weight,
+the second sums with it subtracted. So points hundreds of bandwidths away from all the data, and
+tiny bandwidths, give finite, accurate results, not 0/0.
 The tile is rematerialised in the backward pass (``jax.checkpoint``), so gradients with respect to
 the bandwidth need memory O(n·d), not O(n·m).
 """
@@ -216,33 +215,25 @@ def _gaussian_logits(y, query_group, block: DataBlock) -> Array:
 
 
 def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, zeros):
-    def fast_tile(y, query_group, block):
-        return _weigh(jnp.exp(_gaussian_logits(y, query_group, block)), block.values, with_moment)
+    # Two passes, like a streaming log-sum-exp: first each query's largest log-weight
+    # log w_j - r_ij / 2 (over j with w_j > 0), then the sums with it subtracted. The largest term
+    # is then exp(0) = 1 whatever the distances, so nothing underflows to 0/0. (A cheaper fast pass
+    # with a fallback under lax.cond was measured 1.7x faster unbatched, but ~70x slower under vmap,
+    # where cond becomes select.)
+    def ref_tile(y, query_group, block):
+        w = block.values[0]
+        log_w = jnp.where(w > 0, jnp.log(jnp.where(w > 0, w, 1.0)), -jnp.inf)
+        return jnp.max(log_w[None, :] + _gaussian_logits(y, query_group, block), axis=1)
 
-    fast = _fold_blocks(y, query_group, data, fast_tile, zeros)
-    tiny = jnp.sqrt(jnp.finfo(y.dtype).tiny)
+    start = jnp.full(y.shape[:1], -jnp.inf, y.dtype)
+    ref = _fold_blocks(y, query_group, data, ref_tile, start, jnp.maximum)
+    ref = jax.lax.stop_gradient(jnp.where(jnp.isfinite(ref), ref, 0.0))
 
-    def exact(_):
-        # log w_j - r_ij / 2, maximised over j with w_j > 0: each query's own reference.
-        def ref_tile(y, query_group, block):
-            w = block.values[0]
-            log_w = jnp.where(w > 0, jnp.log(jnp.where(w > 0, w, 1.0)), -jnp.inf)
-            return jnp.max(log_w[None, :] + _gaussian_logits(y, query_group, block), axis=1)
+    def tile(y, query_group, block):
+        p = jnp.exp(_gaussian_logits(y, query_group, block) - ref[:, None])
+        return _weigh(p, block.values, with_moment)
 
-        start = jnp.full(y.shape[:1], -jnp.inf, y.dtype)
-        ref = _fold_blocks(y, query_group, data, ref_tile, start, jnp.maximum)
-        ref = jax.lax.stop_gradient(jnp.where(jnp.isfinite(ref), ref, 0.0))
-
-        def tile(y, query_group, block):
-            p = jnp.exp(_gaussian_logits(y, query_group, block) - ref[:, None])
-            return _weigh(p, block.values, with_moment)
-
-        return ref, _fold_blocks(y, query_group, data, tile, zeros)
-
-    def keep(_):
-        return jnp.zeros(y.shape[:1], y.dtype), fast
-
-    return jax.lax.cond(jnp.any(fast[:, 0] < tiny), exact, keep, None)
+    return ref, _fold_blocks(y, query_group, data, tile, zeros)
 
 
 def kernel_sums(
