@@ -310,7 +310,13 @@ class SweepResult(NamedTuple):
 
 
 def bandwidth_sweep(
-    data, bandwidths, *, kernel: str = "gaussian", chunk_size: int = 8, min_cluster_size: int | None = None
+    data,
+    bandwidths,
+    *,
+    kernel: str = "gaussian",
+    chunk_size: int = 8,
+    min_cluster_size: int | None = None,
+    clusters: bool = True,
 ) -> SweepResult:
     """Leave-one-out likelihood and cluster counts over a grid of scalar bandwidths.
 
@@ -323,6 +329,7 @@ def bandwidth_sweep(
       kernel: the kernel for both the likelihood and mean shift.
       chunk_size: bandwidths per vectorised call.
       min_cluster_size: the size from which a cluster counts as large; default max(2, n/100).
+      clusters: whether to run mean shift at each bandwidth (the counts are -1 without it).
     """
     kernel = get_kernel(kernel)
     data = v.as_points(data, "data")
@@ -336,14 +343,17 @@ def bandwidth_sweep(
         raise ValueError("bandwidths: must all be finite and > 0")
     v.check_positive_int(chunk_size, "chunk_size")
     size = max(2, n // 100) if min_cluster_size is None else min_cluster_size
-    return _sweep(data, bandwidths, kernel=kernel, chunk_size=chunk_size, min_cluster_size=size)
+    return _sweep(data, bandwidths, kernel=kernel, chunk_size=chunk_size, min_cluster_size=size, clusters=clusters)
 
 
-@partial(jax.jit, static_argnames=("kernel", "chunk_size", "min_cluster_size"))
-def _sweep(data, bandwidths, *, kernel, chunk_size, min_cluster_size):
+@partial(jax.jit, static_argnames=("kernel", "chunk_size", "min_cluster_size", "clusters"))
+def _sweep(data, bandwidths, *, kernel, chunk_size, min_cluster_size, clusters=True):
     from jaxshift.mean_shift import _mean_shift  # mean shift sits above this module; see mean_shift(bandwidth="auto")
 
     def one(h):
+        loo = _loo(data, h, None, kernel=kernel)
+        if not clusters:
+            return loo, jnp.int32(-1), jnp.int32(-1)
         result = _mean_shift(
             data,
             h,
@@ -360,7 +370,7 @@ def _sweep(data, bandwidths, *, kernel, chunk_size, min_cluster_size):
             data_block=1024,
         )
         large = jnp.sum(result.cluster_sizes >= min_cluster_size, dtype=jnp.int32)
-        return _loo(data, h, None, kernel=kernel), result.n_clusters, large
+        return loo, result.n_clusters, large
 
     loo, counts, large = jax.lax.map(one, bandwidths, batch_size=chunk_size)
     return SweepResult(bandwidths, loo, counts, large)

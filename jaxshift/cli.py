@@ -165,11 +165,9 @@ def _cluster(args) -> int:
     note = "" if unconverged == 0 else f"; {unconverged} seeds stopped at max_iter=300"
     print(f"{k} clusters, {int(result.n_iter)} iterations, {elapsed:.2f} s{note}")
     shown = min(k, 20)
-    width = max(len(n) for n in names)
-    print(f"{'cluster':>7} {'size':>7}  centre")
+    print(f"{'cluster':>7} {'size':>7}  centre ({', '.join(names)})")
     for i in range(shown):
-        centre = ", ".join(f"{n}={c:.4g}" if width < 12 else f"{c:.4g}" for n, c in zip(names, centers[i], strict=True))
-        print(f"{i:>7} {sizes[i]:>7}  {centre}")
+        print(f"{i:>7} {sizes[i]:>7}  (" + ", ".join(f"{c:.4g}" for c in centers[i]) + ")")
     if k > shown:
         print(f"... and {k - shown} more (smallest {int(sizes[shown:].min())} points)")
     orphans = int(np.sum(labels < 0))
@@ -227,8 +225,11 @@ def _bandwidth(args) -> int:
 
         scalar = _rms_scale(bandwidth)
         hs = np.geomspace(scalar / 4, scalar * 4, 25)
-        sweep = bandwidth_sweep(unique, hs) if len(unique) == len(X) else bandwidth_sweep(X32, hs)
-        fig = plot.bandwidth_objective(sweep, chosen=scalar, title=f"{Path(args.data).name}: leave-one-out likelihood")
+        sweep = bandwidth_sweep(unique if len(unique) == len(X) else X32, hs, clusters=False)
+        form = "" if args.form == "scalar" else f" (scalar h; chosen: the {args.form} bandwidth's rms scale)"
+        fig = plot.bandwidth_objective(
+            sweep, chosen=scalar, title=f"{Path(args.data).name}: leave-one-out likelihood{form}"
+        )
         _save_figure(args.plot, fig)
         print(f"figure written to {args.plot}")
     return 0

@@ -39,3 +39,90 @@ def test_demo_with_the_tutorials_bandwidth():
     )
     assert "bandwidth 2.000" in out.stdout
     assert "(2.892, 3.041)" in out.stdout and "(8.099, 8.015)" in out.stdout
+
+
+def run_cli(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "jaxshift", *args], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
+
+
+@pytest.fixture
+def blobs_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 0.5, (60, 2)), rng.normal(5, 0.5, (40, 2))])
+    path = tmp_path / "blobs.csv"
+    np.savetxt(path, X, delimiter=";", header="width;height", comments="")
+    return path, X
+
+
+def test_cluster_writes_labels_centres_and_a_figure(blobs_csv, tmp_path):
+    pytest.importorskip("matplotlib")
+    path, X = blobs_csv
+    out = run_cli(
+        "cluster",
+        str(path),
+        "--bandwidth",
+        "1.0",
+        "--labels-out",
+        "labels.csv",
+        "--centers-out",
+        "centers.npy",
+        "--plot",
+        "clusters.png",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "100 points, 2 dimensions (width, height)" in out.stdout and "2 clusters" in out.stdout
+    labels = np.loadtxt(tmp_path / "labels.csv", skiprows=1, dtype=int)
+    assert labels.shape == (100,) and sorted(np.bincount(labels)) == [40, 60]
+    centers = np.load(tmp_path / "centers.npy")
+    np.testing.assert_allclose(np.sort(centers[:, 0]), [0.0, 5.0], atol=0.3)
+    assert (tmp_path / "clusters.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_cluster_npy_with_bin_seeding_and_the_flat_kernel(tmp_path):
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "points.npy", np.vstack([rng.normal(0, 0.3, (200, 3)), rng.normal(4, 0.3, (200, 3))]))
+    out = run_cli("cluster", "points.npy", "--bin-seeding", "--kernel", "flat", "--bandwidth", "1.5", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "kernel flat, bandwidth 1.5" in out.stdout and "2 clusters" in out.stdout
+
+
+def test_bandwidth_command_reports_the_choice_and_draws_the_curve(blobs_csv, tmp_path):
+    pytest.importorskip("matplotlib")
+    path, _ = blobs_csv
+    out = run_cli("bandwidth", str(path), "--form", "diagonal", "--plot", "curve.png", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "leave-one-out likelihood (diagonal): converged" in out.stdout
+    assert "for clustering (auto)" in out.stdout
+    assert (tmp_path / "curve.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("a,b\n1,2\n3,x\n", [], "column 'b' is not numeric (data row 2: 'x')"),
+        ("a,b\n1,2\n3,nan\n5,6\n,7\n", [], "2 row(s) with missing, NaN or infinite values (data rows 2, 4)"),
+        ("", [], "the file is empty"),
+        ("a,b\n", [], "no data rows"),
+        ("a,b\n1,2\n3,4\n", ["--columns", "c"], "no column 'c'; the columns are a, b"),
+        ("a,b\n1,2\n3,4\n", ["--bandwidth", "-2"], "--bandwidth: must be > 0 and finite"),
+        ("a,b\n1,2\n3,4\n", ["--labels-out", "missing/labels.csv"], "missing/labels.csv: its folder does not exist"),
+        (b"\x89PNG\x00\xff\xfe", [], "cannot be read as text"),
+    ],
+)
+def test_bad_files_get_one_line_and_exit_code_2(tmp_path, content, args, message):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = run_cli("cluster", "data.csv", "--labels-out", "labels.csv", *args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.startswith("jaxshift: error: ") and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not (tmp_path / "labels.csv").exists()
+
+
+def test_missing_file(tmp_path):
+    out = run_cli("bandwidth", "nowhere.csv", cwd=tmp_path)
+    assert out.returncode == 2 and "nowhere.csv: no such file" in out.stderr
