@@ -11,7 +11,6 @@ scikit-learn is needed for this module only: ``pip install 'jaxshift[sklearn]'``
 from __future__ import annotations
 
 import warnings
-from collections import defaultdict
 from functools import partial
 
 import jax
@@ -51,10 +50,9 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
     ``bin_size`` is 0 or every point has a cell of its own (with a warning)."""
     if bin_size == 0:
         return X
-    counts = defaultdict(int)
-    for point in np.asarray(X):
-        counts[tuple(np.round(point / bin_size))] += 1
-    seeds = np.array([cell for cell, count in counts.items() if count >= min_bin_freq], dtype=np.float32)
+    cells, first, counts = np.unique(np.round(np.asarray(X) / bin_size), axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")  # scikit-learn's dict keeps the cells in order of first appearance
+    seeds = cells[order][counts[order] >= min_bin_freq].astype(np.float32)
     if len(seeds) == len(X):
         warnings.warn(
             f"Binning data failed with provided bin_size={bin_size:f}, using data points as seeds.", stacklevel=2
@@ -214,9 +212,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
             points = centers
         else:
             points = X
-        labels, distance = nearest_center(
-            jnp.asarray(points), jnp.asarray(self.cluster_centers_), len(self.cluster_centers_), 1.0
-        )
+        labels, _ = _nearest(jnp.asarray(points), jnp.asarray(self.cluster_centers_, points.dtype))
         labels = np.asarray(labels).astype(np.intp)
         if not self.cluster_all:
             own = np.linalg.norm(X - self.cluster_centers_[labels], axis=1)
@@ -228,9 +224,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         with _precision(X.dtype):
-            labels, _ = nearest_center(
-                jnp.asarray(X), jnp.asarray(self.cluster_centers_, X.dtype), len(self.cluster_centers_), 1.0
-            )
+            labels, _ = _nearest(jnp.asarray(X), jnp.asarray(self.cluster_centers_, X.dtype))
         return np.asarray(labels).astype(np.intp)
 
     def __sklearn_tags__(self):
@@ -253,6 +247,11 @@ def _climb(X, seeds, bandwidth, max_iter, *, kernel):
         data_block=DEFAULT_DATA_BLOCK,
     )
     return state.position, state.log_intensity, state.dropped, state.converged | state.dropped, state.n_iter
+
+
+@jax.jit
+def _nearest(points, centers):
+    return nearest_center(points, centers, centers.shape[0], 1.0)
 
 
 def _merge(modes: np.ndarray, intensity: np.ndarray, bandwidth: float) -> np.ndarray:
