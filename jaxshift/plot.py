@@ -172,6 +172,7 @@ def bandwidth_objective(sweep: SweepResult, chosen=None, *, title="Leave-one-out
     if chosen is not None:
         ax.axvline(float(chosen), color="red", ls="--", label=f"chosen h = {float(chosen):.3g}")
     ax.set(xscale="log", xlabel="bandwidth h", ylabel="log-likelihood per point", title=title)
+    _plain_log_ticks(ax.xaxis)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -187,9 +188,20 @@ def cluster_count(sweep: SweepResult, chosen=None, *, title="Number of clusters 
     if chosen is not None:
         ax.axvline(float(chosen), color="red", ls="--", label=f"chosen h = {float(chosen):.3g}")
     ax.set(xscale="log", yscale="log", xlabel="bandwidth h", ylabel="clusters", title=title)
+    _plain_log_ticks(ax.xaxis)
+    _plain_log_ticks(ax.yaxis)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _plain_log_ticks(axis) -> None:
+    """Plain numbers on a log axis, and no crowded labels on the minor ticks."""
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _fmt(bandwidth) -> str:
