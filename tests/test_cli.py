@@ -126,3 +126,30 @@ def test_bad_files_get_one_line_and_exit_code_2(tmp_path, content, args, message
 def test_missing_file(tmp_path):
     out = run_cli("bandwidth", "nowhere.csv", cwd=tmp_path)
     assert out.returncode == 2 and "nowhere.csv: no such file" in out.stderr
+
+
+def test_progress_callbacks_report_every_step(tutorial_data):
+    import jaxshift
+
+    seen = []
+    result = jaxshift.mean_shift(tutorial_data, 2.0, progress=lambda i, moving: seen.append((int(i), int(moving))))
+    assert [i for i, _ in seen] == list(range(1, int(result.n_iter) + 1))
+    assert seen[-1][1] == 0 and seen[0][1] <= 200
+    steps = []
+    jaxshift.select_bandwidth(tutorial_data, progress=lambda step, value: steps.append(float(value)))
+    assert len(steps) >= 1 and all(np.isfinite(steps))
+
+
+def test_progress_bar_draws_and_clears_one_line():
+    import io
+
+    from jaxshift.cli import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar("mean shift", 10, stream=stream)
+    bar(5, "iterations, 12 seeds moving")
+    bar(6, "throttled: within 0.1 s of the last draw")
+    bar.close()
+    text = stream.getvalue()
+    assert "mean shift [###############...............] 5/10 iterations, 12 seeds moving" in text
+    assert "throttled" not in text and "\n" not in text
