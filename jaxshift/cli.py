@@ -147,8 +147,9 @@ def _cluster(args) -> int:
         seeds = bin_seeds(X, bandwidth, args.min_bin_freq)
     progress = _progress_bar("mean shift", 300, args.quiet, lambda moving: f"iterations, {int(moving)} seeds moving")
     try:
-        result = mean_shift(X.astype(np.float32), bandwidth, kernel=args.kernel, seeds=seeds, labels=args.labels,
-                            progress=progress)  # fmt: skip
+        result = mean_shift(
+            X.astype(np.float32), bandwidth, kernel=args.kernel, seeds=seeds, labels=args.labels, progress=progress
+        )
         k = int(result.n_clusters)
     finally:
         if progress is not None:
@@ -201,8 +202,9 @@ def _bandwidth(args) -> int:
     progress = _progress_bar("likelihood", 100, args.quiet, lambda value: f"steps, log-likelihood {float(value):.4f}")
     start = time.perf_counter()
     try:
-        chosen = select_bandwidth(unique, form=args.form, weights=counts if len(unique) < len(X) else None,
-                                  progress=progress)  # fmt: skip
+        chosen = select_bandwidth(
+            unique, form=args.form, weights=counts if len(unique) < len(X) else None, progress=progress
+        )
         bandwidth = np.asarray(chosen.bandwidth, np.float64)
     finally:
         if progress is not None:

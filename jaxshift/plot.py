@@ -134,8 +134,9 @@ def trajectories(X, bandwidth, *, kernel="gaussian", seeds=None, max_steps=100, 
     if X.shape[1] != 2:
         raise ValueError(f"X: trajectory plots need 2-D data, got {X.shape[1]} dimensions")
     seeds = X[::5] if seeds is None else np.asarray(seeds, np.float64)
-    paths = _paths(jnp.asarray(X, jnp.float32), jnp.asarray(seeds, jnp.float32), bandwidth, get_kernel(kernel),
-                   max_steps, tol)  # fmt: skip
+    paths = _paths(
+        jnp.asarray(X, jnp.float32), jnp.asarray(seeds, jnp.float32), bandwidth, get_kernel(kernel), max_steps, tol
+    )
     fig, ax = plt.subplots(figsize=(6, 5.5), dpi=110)
     ax.scatter(X[:, 0], X[:, 1], s=6, c="lightgrey", label="data")
     for path in np.transpose(paths, (1, 0, 2)):

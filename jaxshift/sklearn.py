@@ -61,8 +61,19 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
     return seeds * bin_size
 
 
-def mean_shift(X, *, bandwidth=None, seeds=None, bin_seeding=False, min_bin_freq=1, cluster_all=True, max_iter=300,
-               n_jobs=None, kernel="flat", labels="nearest"):  # fmt: skip
+def mean_shift(
+    X,
+    *,
+    bandwidth=None,
+    seeds=None,
+    bin_seeding=False,
+    min_bin_freq=1,
+    cluster_all=True,
+    max_iter=300,
+    n_jobs=None,
+    kernel="flat",
+    labels="nearest",
+):
     """scikit-learn's ``mean_shift`` function: ``(cluster_centers, labels)``."""
     model = MeanShift(
         bandwidth=bandwidth,
@@ -114,8 +125,19 @@ class MeanShift(ClusterMixin, BaseEstimator):
       bandwidth_: the bandwidth used.
     """
 
-    def __init__(self, *, bandwidth=None, seeds=None, bin_seeding=False, min_bin_freq=1, cluster_all=True,
-                 n_jobs=None, max_iter=300, kernel="flat", labels="nearest"):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        bandwidth=None,
+        seeds=None,
+        bin_seeding=False,
+        min_bin_freq=1,
+        cluster_all=True,
+        n_jobs=None,
+        max_iter=300,
+        kernel="flat",
+        labels="nearest",
+    ):
         self.bandwidth = bandwidth
         self.seeds = seeds
         self.bin_seeding = bin_seeding
