@@ -50,13 +50,13 @@ def _parser() -> argparse.ArgumentParser:
 class ProgressBar:
     """A one-line progress bar on standard error, redrawn at most 10 times a second."""
 
-    def __init__(self, label: str, total: int, stream=sys.stderr):
-        self.label, self.total, self.stream = label, total, stream
+    def __init__(self, label: str, total: int, stream=sys.stderr, clock=time.monotonic):
+        self.label, self.total, self.stream, self.clock = label, total, stream, clock
         self.last = 0.0
         self.drawn = False
 
     def __call__(self, done, detail) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last < 0.1:
             return
         self.last, self.drawn = now, True

@@ -145,8 +145,9 @@ def test_progress_bar_draws_and_clears_one_line():
 
     from jaxshift.cli import ProgressBar
 
+    times = iter([100.0, 100.05])  # the second update comes 50 ms after the first
     stream = io.StringIO()
-    bar = ProgressBar("mean shift", 10, stream=stream)
+    bar = ProgressBar("mean shift", 10, stream=stream, clock=lambda: next(times))
     bar(5, "iterations, 12 seeds moving")
     bar(6, "throttled: within 0.1 s of the last draw")
     bar.close()
