@@ -90,17 +90,9 @@ def mean_shift(
     return model.cluster_centers_, model.labels_
 
 
-class _precision:
+def _precision(dtype):
     """Compute float64 input in float64 (as scikit-learn does), float32 input in float32."""
-
-    def __init__(self, dtype):
-        self.context = jax.enable_x64(np.dtype(dtype) == np.float64)
-
-    def __enter__(self):
-        return self.context.__enter__()
-
-    def __exit__(self, *exc):
-        return self.context.__exit__(*exc)
+    return jax.enable_x64(np.dtype(dtype) == np.float64)
 
 
 class MeanShift(ClusterMixin, BaseEstimator):
@@ -168,9 +160,9 @@ class MeanShift(ClusterMixin, BaseEstimator):
             bandwidth = self._bandwidth(X)
             seeds = self._seeds(X, bandwidth)
             if bandwidth == 0:
-                centers, intensity, n_iter, converged = _zero_bandwidth(X, seeds)
+                modes, intensity, n_iter, converged = _zero_bandwidth(X, seeds)
             else:
-                centers, intensity, n_iter, converged = self._climb(X, seeds, bandwidth)
+                modes, intensity, n_iter, converged = self._climb(X, seeds, bandwidth)
             if np.any(~converged):
                 warnings.warn(
                     f"{int(np.sum(~converged))} of {len(seeds)} seeds did not converge within max_iter="
@@ -180,8 +172,8 @@ class MeanShift(ClusterMixin, BaseEstimator):
                 )
             self.n_iter_ = int(n_iter)
             self.bandwidth_ = bandwidth
-            self.cluster_centers_ = _merge(centers, intensity, bandwidth).astype(X.dtype, copy=False)
-            self.labels_ = self._label(X, seeds, centers, bandwidth)
+            self.cluster_centers_ = _merge(modes, intensity, bandwidth).astype(X.dtype, copy=False)
+            self.labels_ = self._label(X, modes, bandwidth)
         return self
 
     def _bandwidth(self, X) -> float:
@@ -228,12 +220,9 @@ class MeanShift(ClusterMixin, BaseEstimator):
             np.asarray(converged)[keep],
         )
 
-    def _label(self, X, seeds, centers, bandwidth) -> np.ndarray:
-        if self.labels == "basin":
-            # each point's own mode (the seeds are the points) takes its nearest centre
-            points = centers
-        else:
-            points = X
+    def _label(self, X, modes, bandwidth) -> np.ndarray:
+        # "basin": each point's own mode (the seeds are the points) takes its nearest centre
+        points = modes if self.labels == "basin" else X
         labels, _ = _nearest(jnp.asarray(points), jnp.asarray(self.cluster_centers_, points.dtype))
         labels = np.asarray(labels).astype(np.intp)
         if not self.cluster_all:
