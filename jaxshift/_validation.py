@@ -6,9 +6,14 @@ are tracers, and the results report what happened instead: converged flags, iter
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+HALF_DTYPES = ("float16", "bfloat16")
 
 
 def _is_concrete(x) -> bool:
@@ -27,13 +32,65 @@ def _float_dtype(dtype) -> np.dtype:
     raise ValueError(f"must be real numbers, got dtype {dtype}")
 
 
+def _is_real_dtype(dtype) -> bool:
+    dtype = np.dtype(dtype)
+    return dtype.kind in "iuf" or dtype.name == "bfloat16"
+
+
+def _concrete_array(x, name: str, what: str) -> np.ndarray:
+    """``np.asarray(x)`` with a named error for what numpy cannot read (ragged lists, None)."""
+    if x is None:
+        raise ValueError(f"{name}: expected {what}, got None")
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged nested lists
+        raise ValueError(f"{name}: cannot be read as {what} ({err})") from None
+
+
+def half_precision(x) -> np.dtype | None:
+    """The dtype of ``x`` if it is float16 or bfloat16 (computed in float32, returned in it), else None."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or isinstance(x, (str, bytes)):
+        return None
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        return None
+    return dtype if dtype.name in HALF_DTYPES else None
+
+
+def to_half(result, dtype):
+    """Cast the floating arrays of ``result`` (any pytree) to ``dtype``; ``result`` unchanged if None."""
+    if dtype is None:
+        return result
+
+    def cast(a):
+        return a.astype(dtype) if jnp.issubdtype(jnp.result_type(a), jnp.floating) else a
+
+    return jax.tree.map(cast, result)
+
+
+def keeps_half_precision(argument: str):
+    """Decorator: when ``argument`` is float16 or bfloat16, return the floating results in that dtype
+    (they are computed in float32)."""
+
+    def wrap(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            bound = signature.bind_partial(*args, **kwargs)
+            return to_half(fn(*args, **kwargs), half_precision(bound.arguments.get(argument)))
+
+        return wrapped
+
+    return wrap
+
+
 def as_points(x, name: str, *, dim: int | None = None):
     """A (n, d) floating array with n >= 1, d >= 1 and, when concrete, only finite values."""
     if _is_concrete(x) and not isinstance(x, jax.Array):
-        try:
-            x = np.asarray(x)
-        except ValueError as err:  # ragged nested lists
-            raise ValueError(f"{name}: cannot be read as a 2-D array of numbers ({err})") from None
+        x = _concrete_array(x, name, "a 2-D array of numbers")
     try:
         dtype = _float_dtype(x.dtype)
     except ValueError as err:
@@ -56,9 +113,12 @@ def as_points(x, name: str, *, dim: int | None = None):
 def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False):
     """A scalar or (d,) bandwidth (or, with ``allow_matrix``, a (d, d) SPD matrix); when
     concrete, finite and > 0 (positive-definite)."""
-    if isinstance(h, str):
+    if isinstance(h, str) or h is None:
         raise ValueError(f"bandwidth: expected a positive number, one per dimension, or a name, got {h!r}")
-    h = jnp.asarray(h, dtype) if _is_concrete(h) else h.astype(dtype)
+    raw = _concrete_array(h, "bandwidth", "an array of numbers") if _is_concrete(h) else h
+    if not _is_real_dtype(raw.dtype):
+        raise ValueError(f"bandwidth: must be real numbers, got dtype {raw.dtype}")
+    h = jnp.asarray(raw, dtype) if _is_concrete(h) else h.astype(dtype)
     if h.ndim == 1 and h.shape[0] == 1:
         h = h[0]
     shapes = "a scalar or shape ({0},)" + (" or ({0}, {0})" if allow_matrix else "")
@@ -71,8 +131,9 @@ def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False):
                 raise ValueError("bandwidth: the matrix must be finite")
             if not np.allclose(values, values.T, rtol=1e-10, atol=0):
                 raise ValueError("bandwidth: the matrix must be symmetric")
-            if np.linalg.eigvalsh(values).min() <= 0:
-                raise ValueError("bandwidth: the matrix must be positive-definite")
+            smallest = np.linalg.eigvalsh(values).min()
+            if smallest <= 0:
+                raise ValueError(f"bandwidth: the matrix must be positive-definite (smallest eigenvalue {smallest:g})")
         elif not np.all(np.isfinite(values)) or not np.all(values > 0):
             raise ValueError(f"bandwidth: must be finite and > 0, got {values.tolist()}")
     return h
@@ -82,7 +143,10 @@ def as_weights(w, n: int, dtype):
     """None, or an (n,) array of finite, non-negative weights with a positive sum."""
     if w is None:
         return None
-    w = jnp.asarray(w, dtype) if _is_concrete(w) else w.astype(dtype)
+    raw = _concrete_array(w, "weights", "an array of numbers") if _is_concrete(w) else w
+    if not (_is_real_dtype(raw.dtype) or raw.dtype.kind == "b"):
+        raise ValueError(f"weights: must be real numbers, got dtype {raw.dtype}")
+    w = jnp.asarray(raw, dtype) if _is_concrete(w) else w.astype(dtype)
     if w.shape != (n,):
         raise ValueError(f"weights: expected shape ({n},), one per data point, got {tuple(w.shape)}")
     if _is_concrete(w):
@@ -97,18 +161,100 @@ def as_weights(w, n: int, dtype):
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> None:
-    if _is_concrete(value):
-        if isinstance(value, bool) or int(value) != value or value < minimum:
-            raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+    """An integer (Python or numpy, not bool) >= ``minimum``; not checked when traced."""
+    if not _is_concrete(value):
+        return
+    v = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    ok = (
+        v is not None
+        and not isinstance(value, bool)
+        and v.shape == ()
+        and v.dtype.kind in "iuf"
+        and np.isfinite(v)
+        and int(v) == v
+        and v >= minimum
+    )
+    if not ok:
+        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
 
 
 def check_non_negative(value, name: str) -> None:
-    if _is_concrete(value):
-        v = np.asarray(value)
-        if v.shape != () or not np.isfinite(v) or v < 0:
-            raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    """A finite real number >= 0; not checked when traced."""
+    if not _is_concrete(value):
+        return
+    v = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    if v is None or v.dtype.kind not in "iuf" or v.shape != () or not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+
+
+def check_fraction(value, name: str) -> None:
+    """A real number in (0, 1]."""
+    v = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    if v is None or v.dtype.kind not in "iuf" or v.shape != () or not 0 < v <= 1:
+        raise ValueError(f"{name}: must be a number in (0, 1], got {value!r}")
+
+
+def check_key(key, name: str = "key") -> None:
+    """A JAX PRNG key: ``jax.random.key(seed)`` or a legacy ``jax.random.PRNGKey(seed)``."""
+    dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
+    if dtype is None:
+        ok = False
+    elif jnp.issubdtype(dtype, jax.dtypes.prng_key):
+        ok = shape == ()
+    else:
+        ok = np.dtype(dtype) == np.uint32 and shape == (2,)
+    if not ok:
+        raise ValueError(f"{name}: expected a JAX random key (jax.random.key(seed)), got {key!r}")
+
+
+def check_groups(groups, name: str, n: int):
+    """An (n,) integer array of group numbers."""
+    raw = _concrete_array(groups, name, "an integer array") if _is_concrete(groups) else groups
+    if raw.dtype.kind not in "iu" or raw.shape != (n,):
+        raise ValueError(f"{name}: expected an integer array of shape ({n},), got {raw.dtype} {tuple(raw.shape)}")
+    return jnp.asarray(raw, jnp.int32)
 
 
 def check_choice(value, name: str, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def kernel_sums_args(queries, data, bandwidth, kernel, weights, profile, query_groups, data_groups):
+    """The checked arguments of :func:`jaxshift.reduce.kernel_sums`."""
+    from jaxshift.kernels import get_kernel
+
+    kernel = get_kernel(kernel)
+    check_choice(profile, "profile", ("shadow", "density"))
+    data = as_points(data, "data")
+    n, dim = data.shape
+    queries = as_points(queries, "queries", dim=dim).astype(data.dtype)
+    bandwidth = as_bandwidth(bandwidth, dim, data.dtype)
+    weights = as_weights(weights, n, data.dtype)
+    if (query_groups is None) != (data_groups is None):
+        raise ValueError("query_groups and data_groups: give both or neither")
+    if query_groups is not None:
+        query_groups = check_groups(query_groups, "query_groups", queries.shape[0])
+        data_groups = check_groups(data_groups, "data_groups", n)
+    return queries, data, bandwidth, kernel, weights, query_groups, data_groups
+
+
+def check_blocks(query_block, data_block) -> None:
+    """Tile sizes: positive integers (static)."""
+    check_positive_int(query_block, "query_block")
+    check_positive_int(data_block, "data_block")
+
+
+def as_bandwidth_grid(bandwidths, dtype):
+    """A non-empty (K,) array of scalar bandwidths, each finite and > 0 when concrete."""
+    if not _is_concrete(bandwidths):
+        return bandwidths.astype(dtype)
+    raw = _concrete_array(bandwidths, "bandwidths", "a 1-D array of numbers")
+    if not _is_real_dtype(raw.dtype):
+        raise ValueError(f"bandwidths: must be real numbers, got dtype {raw.dtype}")
+    if raw.ndim != 1 or raw.shape[0] == 0:
+        raise ValueError(f"bandwidths: expected a non-empty 1-D array, got shape {tuple(raw.shape)}")
+    values = raw.astype(np.float64)
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(f"bandwidths: must all be finite and > 0, got {values.tolist()}")
+    return jnp.asarray(raw, dtype)

@@ -66,6 +66,7 @@ def _rule_factor(rule: str, n_eff: Array, dim: int) -> Array:
     return (4.0 / (n_eff * (dim + 4))) ** (1.0 / (dim + 6))
 
 
+@v.keeps_half_precision("data")
 def rule_of_thumb(data, rule: str = "scott", *, form: str = "scalar", weights=None) -> Array:
     """A normal-reference bandwidth.
 
@@ -84,7 +85,28 @@ def rule_of_thumb(data, rule: str = "scott", *, form: str = "scalar", weights=No
     weights = v.as_weights(weights, data.shape[0], data.dtype)
     if data.shape[0] < 2:
         raise ValueError(f"data: needs at least 2 points, got {data.shape[0]}")
-    return _rule(data, weights, rule, form)
+    bandwidth = _rule(data, weights, rule, form)
+    if v._is_concrete(bandwidth):
+        _check_spread(np.asarray(bandwidth), form)
+    return bandwidth
+
+
+def _check_spread(bandwidth: np.ndarray, form: str) -> None:
+    """A rule's bandwidth is zero where the data do not vary: say so, rather than return it."""
+    scales = np.diagonal(bandwidth) if bandwidth.ndim == 2 else np.atleast_1d(bandwidth)
+    if bandwidth.ndim == 2 and np.all(scales > 0):
+        eig = np.linalg.eigvalsh(bandwidth)
+        if eig[0] <= 1e-12 * eig[-1]:
+            raise ValueError(
+                "data: is rank-deficient (collinear columns), so the full rule's matrix is singular; "
+                "use form='diagonal' or drop the dependent columns"
+            )
+    if np.any(scales <= 0):
+        which = "every column" if form == "scalar" else f"column {int(np.argmin(scales > 0))}"
+        raise ValueError(
+            f"data: {which} is constant (zero spread), so a rule of thumb gives a zero bandwidth; "
+            "pass a positive bandwidth"
+        )
 
 
 def _rule(data, weights, rule, form):
@@ -97,13 +119,13 @@ def _rule(data, weights, rule, form):
     return factor * jnp.sqrt(jnp.mean(jnp.diagonal(cov)))
 
 
+@v.keeps_half_precision("data")
 def quantile_bandwidth(data, quantile: float = 0.3) -> Array:
     """scikit-learn's ``estimate_bandwidth``: the mean distance of each point to its k-th nearest
     neighbour (itself included), ``k = int(n · quantile)``."""
     data = v.as_points(data, "data")
     n = data.shape[0]
-    if not 0 < quantile <= 1:
-        raise ValueError(f"quantile: must be in (0, 1], got {quantile!r}")
+    v.check_fraction(quantile, "quantile")
     k = max(1, int(n * quantile))
     return _quantile_bandwidth(data, k=k)
 
@@ -165,6 +187,7 @@ def _check_selectable(data: np.ndarray, weights, form: str) -> None:
             )
 
 
+@v.keeps_half_precision("data")
 def select_bandwidth(
     data,
     *,
@@ -221,6 +244,7 @@ def select_bandwidth(
             raise ValueError(f"init: has the {FORMS[start.ndim]} form but form={form!r}")
     if key is None:
         key = jax.random.key(0)
+    v.check_key(key)
     return _select(
         data,
         weights,
@@ -309,6 +333,7 @@ class SweepResult(NamedTuple):
     n_large_clusters: Array  # shape=(K,), int32: clusters holding at least min_cluster_size points
 
 
+@v.keeps_half_precision("data")
 def bandwidth_sweep(
     data,
     bandwidths,
@@ -336,12 +361,12 @@ def bandwidth_sweep(
     n = data.shape[0]
     if n < 2:
         raise ValueError(f"data: needs at least 2 points, got {n}")
-    bandwidths = jnp.asarray(bandwidths, data.dtype)
+    bandwidths = v.as_bandwidth_grid(bandwidths, data.dtype)
     if bandwidths.ndim != 1 or bandwidths.shape[0] == 0:
         raise ValueError(f"bandwidths: expected a non-empty 1-D array, got shape {tuple(bandwidths.shape)}")
-    if v._is_concrete(bandwidths) and not np.all(np.isfinite(bandwidths) & (np.asarray(bandwidths) > 0)):
-        raise ValueError("bandwidths: must all be finite and > 0")
     v.check_positive_int(chunk_size, "chunk_size")
+    if min_cluster_size is not None:
+        v.check_positive_int(min_cluster_size, "min_cluster_size")
     size = max(2, n // 100) if min_cluster_size is None else min_cluster_size
     return _sweep(data, bandwidths, kernel=kernel, chunk_size=chunk_size, min_cluster_size=size, clusters=clusters)
 
@@ -399,6 +424,7 @@ def _stable_plateau(bandwidths: Array, counts: Array, keep: float = 0.75) -> Arr
 AUTO_METHODS = ("stability", "normal_gradient", "loo")
 
 
+@v.keeps_half_precision("data")
 def clustering_bandwidth(
     data, *, method: str = "stability", n_candidates: int = 24, max_points: int = 2000, key: Array | None = None
 ) -> Array:
@@ -421,6 +447,12 @@ def clustering_bandwidth(
     data = v.as_points(data, "data")
     if data.shape[0] < 2:
         raise ValueError(f"data: needs at least 2 points, got {data.shape[0]}")
+    v.check_positive_int(n_candidates, "n_candidates", minimum=2)
+    v.check_positive_int(max_points, "max_points", minimum=2)
+    if key is not None:
+        v.check_key(key)
+    if v._is_concrete(data) and np.all(np.ptp(np.asarray(data), axis=0) == 0):
+        _check_spread(np.zeros(()), "scalar")
     if method == "normal_gradient":
         return _rule(data, None, "normal_gradient", "scalar")
     if method == "loo":
@@ -439,7 +471,8 @@ def _stability(data, key, *, n_candidates, max_points):
     sample = data if n <= max_points else data[jax.random.choice(key, n, (max_points,), replace=False)]
     m = sample.shape[0]
     scale = jnp.sqrt(jnp.mean(jnp.var(sample, axis=0)))
-    low = 0.5 * _rule(sample, None, "silverman", "scalar")
+    # identical points (only reachable under jit, which cannot raise) would give h = 0 and 0/0
+    low = jnp.where(scale > 0, 0.5 * _rule(sample, None, "silverman", "scalar"), 1.0)
     bandwidths = jnp.geomspace(low, jnp.maximum(2.0 * scale, 2.0 * low), n_candidates)
     sweep = _sweep(sample, bandwidths, kernel=get_kernel("gaussian"), chunk_size=8, min_cluster_size=max(2, m // 20))
     chosen = _stable_plateau(bandwidths, sweep.n_large_clusters)

@@ -44,6 +44,7 @@ def _entropy(lengths: Array, n_bins: int) -> Array:
     return -jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0))
 
 
+@v.keeps_half_precision("data")
 def blurring_mean_shift(
     data,
     bandwidth,
@@ -82,6 +83,8 @@ def blurring_mean_shift(
     v.check_non_negative(entropy_tol, "entropy_tol")
     n_bins = max(10, n // 10) if n_bins is None else n_bins
     v.check_positive_int(n_bins, "n_bins")
+    v.check_non_negative(merge_radius, "merge_radius")
+    v.check_blocks(query_block, data_block)
     return _blurring(
         data,
         bandwidth,

@@ -199,6 +199,8 @@ def _bandwidth(args) -> int:
     X, names = load_table(args.data, args.columns)
     X32 = X.astype(np.float32)
     unique, counts = np.unique(X32, axis=0, return_counts=True)
+    if len(unique) < 2:
+        raise ValueError(f"{args.data}: all {len(X)} rows are the same point; no bandwidth can be fitted to it")
     progress = _progress_bar("likelihood", 100, args.quiet, lambda value: f"steps, log-likelihood {float(value):.4f}")
     start = time.perf_counter()
     try:

@@ -67,6 +67,8 @@ def merge_modes(
         alive, owner, center_index, k = carry
         i = jnp.argmax(alive).astype(jnp.int32)
         near = alive & (_scaled_sq_dist(sorted_modes, sorted_modes[i], inv_bandwidth) <= radius_sq)
+        # the kept mode always leaves the pool, so the loop ends even if a distance is NaN
+        near = near.at[i].set(True)
         owner = jnp.where(near, k, owner)
         center_index = center_index.at[k].set(i, mode="drop")
         return alive & ~near, owner, center_index, k + 1

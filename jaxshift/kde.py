@@ -61,7 +61,10 @@ def _log_density(
     data_block=DEFAULT_DATA_BLOCK,
 ) -> Array:
     n, dim = data.shape
-    y, x, h, log_det = _whiten(points, data, bandwidth)
+    # Work relative to the data's centre: the density is translation-invariant, and small
+    # coordinates keep the distances accurate for data far from the origin.
+    origin = jnp.mean(data, axis=0)
+    y, x, h, log_det = _whiten(points - origin, data - origin, bandwidth)
     sums = kernel_sums(
         y,
         x,
@@ -97,6 +100,7 @@ def _check(data, bandwidth, kernel, weights, *, points=None, min_points=1):
     return data, bandwidth, kernel, weights, points
 
 
+@v.keeps_half_precision("data")
 def log_density(
     points,
     data,
@@ -120,6 +124,7 @@ def log_density(
       (m,) log densities.
     """
     data, bandwidth, kernel, weights, points = _check(data, bandwidth, kernel, weights, points=points)
+    v.check_blocks(query_block, data_block)
     return _jit_log_density(
         points, data, bandwidth, weights, kernel=kernel, query_block=query_block, data_block=data_block
     )
@@ -136,6 +141,7 @@ def _weighted_mean(values: Array, weights: Array | None) -> Array:
     return jnp.sum(weights * values) / jnp.sum(weights)
 
 
+@v.keeps_half_precision("data")
 def loo_log_likelihood(
     data, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None, data_block: int = DEFAULT_DATA_BLOCK
 ) -> Array:
@@ -146,6 +152,7 @@ def loo_log_likelihood(
     bandwidth shrinks.
     """
     data, bandwidth, kernel, weights, _ = _check(data, bandwidth, kernel, weights, min_points=2)
+    v.check_positive_int(data_block, "data_block")
     return _loo(data, bandwidth, weights, kernel=kernel, data_block=data_block)
 
 
@@ -155,6 +162,7 @@ def _loo(data, bandwidth, weights, *, kernel, data_block=DEFAULT_DATA_BLOCK):
     return _weighted_mean(values, weights)
 
 
+@v.keeps_half_precision("data")
 def kfold_log_likelihood(
     data, bandwidth, *, n_folds: int = 5, key: Array | None = None, kernel: str | Kernel = "gaussian", weights=None
 ) -> Array:
@@ -164,6 +172,8 @@ def kfold_log_likelihood(
     """
     data, bandwidth, kernel, weights, _ = _check(data, bandwidth, kernel, weights, min_points=2)
     v.check_positive_int(n_folds, "n_folds", minimum=2)
+    if key is not None:
+        v.check_key(key)
     return _kfold(data, bandwidth, weights, key, kernel=kernel, n_folds=n_folds)
 
 
@@ -175,12 +185,14 @@ def _kfold(data, bandwidth, weights, key, *, kernel, n_folds):
     return _weighted_mean(values, weights)
 
 
+@v.keeps_half_precision("train")
 def heldout_log_likelihood(train, test, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None) -> Array:
     """Mean log density of ``test`` under the estimate from ``train`` (``weights`` are ``train``'s)."""
     train, bandwidth, kernel, weights, test = _check(train, bandwidth, kernel, weights, points=test)
     return jnp.mean(_log_density(test, train, bandwidth, kernel, weights))
 
 
+@v.keeps_half_precision("data")
 def minibatch_loo_log_likelihood(
     data, bandwidth, key: Array, *, batch_size: int = 1024, kernel: str | Kernel = "gaussian", weights=None
 ) -> Array:
@@ -190,6 +202,7 @@ def minibatch_loo_log_likelihood(
     """
     data, bandwidth, kernel, weights, _ = _check(data, bandwidth, kernel, weights, min_points=2)
     v.check_positive_int(batch_size, "batch_size")
+    v.check_key(key)
     return _minibatch_loo(data, bandwidth, weights, key, kernel=kernel, batch_size=batch_size)
 
 

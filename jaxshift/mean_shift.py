@@ -181,6 +181,7 @@ def _named_bandwidth(data: Array, name: str, kernel: Kernel) -> Array:
 _PER_SEED_FIELDS = ("position", "converged", "dropped", "log_intensity", "n_iter")
 
 
+@v.keeps_half_precision("data")
 def mean_shift(
     data,
     bandwidth,
@@ -238,6 +239,7 @@ def mean_shift(
     v.check_positive_int(max_iter, "max_iter")
     v.check_non_negative(tol, "tol")
     v.check_non_negative(merge_radius, "merge_radius")
+    v.check_blocks(query_block, data_block)
     labels = ("basin" if seeds is None else "nearest") if labels is None else labels
     v.check_choice(labels, "labels", LABEL_RULES)
     if labels == "basin" and seeds is not None:
@@ -267,8 +269,9 @@ def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
     """Seeds at the centres of the grid cells of side ``bin_size`` that hold at least
     ``min_bin_freq`` points (scikit-learn's bin seeding); the data itself when every point has a
     cell of its own. Runs on the host: its output size depends on the data."""
-    data = np.asarray(data)
+    data = np.asarray(v.as_points(data, "data"))
     v.check_non_negative(bin_size, "bin_size")
+    v.check_positive_int(min_bin_freq, "min_bin_freq")
     if bin_size == 0:
         return data
     cells, counts = np.unique(np.round(data / bin_size), axis=0, return_counts=True)

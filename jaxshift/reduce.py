@@ -25,6 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxshift import _validation as v
 from jaxshift.kernels import Kernel
 
 Array = jax.Array
@@ -239,12 +240,13 @@ def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, 
     return ref, _fold_blocks(y, query_group, data, tile, zeros)
 
 
+@v.keeps_half_precision("data")
 def kernel_sums(
     queries: Array,
     data: Array,
     bandwidth: Array,
     *,
-    kernel: Kernel,
+    kernel: Kernel | str,
     weights: Array | None = None,
     profile: str = "shadow",
     with_moment: bool = True,
@@ -259,7 +261,7 @@ def kernel_sums(
       queries: (m, d) query points.
       data: (n, d) data points.
       bandwidth: scalar or (d,) bandwidth.
-      kernel: a :class:`~jaxshift.kernels.Kernel`.
+      kernel: a :class:`~jaxshift.kernels.Kernel` or its name.
       weights: optional (n,) non-negative weights.
       profile: ``"shadow"`` or ``"density"``.
       with_moment: whether to compute the weighted sums of the data.
@@ -270,9 +272,13 @@ def kernel_sums(
 
     Returns:
       :class:`KernelSums` with (m,) ``log_scale`` and ``total`` and (m, d) ``moment``.
+
+    Raises:
+      ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
     """
-    if (query_groups is None) != (data_groups is None):
-        raise ValueError("query_groups and data_groups: give both or neither")
+    queries, data, bandwidth, kernel, weights, query_groups, data_groups = v.kernel_sums_args(
+        queries, data, bandwidth, kernel, weights, profile, query_groups, data_groups
+    )
     prepared = prepare_data(data, bandwidth, weights, data_block, data_groups)
     m, dim = queries.shape
     block = max(1, min(query_block, m))

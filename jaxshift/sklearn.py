@@ -36,10 +36,12 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     """scikit-learn's ``estimate_bandwidth``: the mean distance to the ``int(n · quantile)``-th
     nearest neighbour (at least the first; the point itself counts), on ``n_samples`` random
     points if given. ``n_jobs`` is accepted and ignored."""
-    X = check_array(X)
+    X = check_array(_readable(X, "X"), dtype=[np.float64, np.float32])
     if n_samples is not None:
+        v.check_positive_int(n_samples, "n_samples")
         X = X[check_random_state(random_state).permutation(X.shape[0])[:n_samples]]
     with _precision(X.dtype):
+        v.check_fraction(quantile, "quantile")
         quantile = max(quantile, 1.0 / X.shape[0])  # scikit-learn uses at least one neighbour
         return float(quantile_bandwidth(X, quantile))
 
@@ -48,6 +50,9 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
     """scikit-learn's ``get_bin_seeds``: the centres (float32, times ``bin_size``) of the grid cells
     of side ``bin_size`` holding at least ``min_bin_freq`` points; ``X`` itself when
     ``bin_size`` is 0 or every point has a cell of its own (with a warning)."""
+    X = check_array(_readable(X, "X"), dtype=[np.float64, np.float32])
+    v.check_non_negative(bin_size, "bin_size")
+    v.check_positive_int(min_bin_freq, "min_bin_freq")
     if bin_size == 0:
         return X
     cells, first, counts = np.unique(np.round(np.asarray(X) / bin_size), axis=0, return_index=True, return_counts=True)
@@ -88,6 +93,26 @@ def mean_shift(
     )
     model.fit(X)
     return model.cluster_centers_, model.labels_
+
+
+def _readable(X, name: str):
+    """``X`` as scikit-learn's checks expect it, with a first non-finite row named (they say only
+    that there is one); bfloat16, which they cannot read, as float32."""
+    if isinstance(X, (list, tuple)) or hasattr(X, "__array__") and not hasattr(X, "tocsr"):
+        try:
+            array = np.asarray(X)
+        except (ValueError, TypeError):
+            return X  # ragged or unreadable: scikit-learn's checks say why
+        if array.dtype.name == "bfloat16":
+            array = X = array.astype(np.float32)
+        if array.ndim == 2 and array.dtype.kind in "iufb":
+            bad = ~np.isfinite(array).all(axis=1)
+            if bad.any():
+                row = int(np.argmax(bad))
+                raise ValueError(
+                    f"{name}: row {row} is not finite ({array[row].tolist()}); Input {name} contains NaN or infinity"
+                )
+    return X
 
 
 def _precision(dtype):
@@ -145,8 +170,10 @@ class MeanShift(ClusterMixin, BaseEstimator):
         v.check_choice(self.labels, "labels", ("nearest", "basin"))
         if isinstance(self.bandwidth, str):
             v.check_choice(self.bandwidth, "bandwidth", BANDWIDTH_NAMES)
-        elif self.bandwidth is not None and not (np.isfinite(self.bandwidth) and self.bandwidth > 0):
-            raise ValueError(f"bandwidth: must be None, a name or a number > 0, got {self.bandwidth!r}")
+        elif self.bandwidth is not None:
+            value = np.asarray(self.bandwidth)
+            if value.shape != () or value.dtype.kind not in "iuf" or not (np.isfinite(value) and value > 0):
+                raise ValueError(f"bandwidth: must be None, a name or a finite number > 0, got {self.bandwidth!r}")
         v.check_positive_int(self.max_iter, "max_iter", minimum=0)
         v.check_positive_int(self.min_bin_freq, "min_bin_freq")
         if self.labels == "basin" and (self.seeds is not None or self.bin_seeding):
@@ -155,7 +182,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Cluster ``X`` (n_samples, n_features)."""
         self._check_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, _readable(X, "X"), dtype=[np.float64, np.float32])
         with _precision(X.dtype):
             bandwidth = self._bandwidth(X)
             seeds = self._seeds(X, bandwidth)
@@ -187,12 +214,18 @@ class MeanShift(ClusterMixin, BaseEstimator):
 
     def _seeds(self, X, bandwidth) -> np.ndarray:
         if self.seeds is not None:
-            seeds = check_array(self.seeds, dtype=[np.float64, np.float32])
+            seeds = check_array(_readable(self.seeds, "seeds"), dtype=[np.float64, np.float32])
             if seeds.shape[1] != X.shape[1]:
                 raise ValueError(f"seeds: have {seeds.shape[1]} features but X has {X.shape[1]}")
             return seeds
         if self.bin_seeding:
-            return np.asarray(get_bin_seeds(X, bandwidth, self.min_bin_freq))
+            seeds = np.asarray(get_bin_seeds(X, bandwidth, self.min_bin_freq))
+            if len(seeds) == 0:
+                raise ValueError(
+                    f"No point was within bandwidth={bandwidth:f} of any seed. Try a different seeding strategy "
+                    "or increase the bandwidth."
+                )
+            return seeds
         return X
 
     def _climb(self, X, seeds, bandwidth):
@@ -233,7 +266,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
     def predict(self, X):
         """The nearest centre of each row of ``X`` (scikit-learn's ``predict``)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, _readable(X, "X"), reset=False, dtype=[np.float64, np.float32])
         with _precision(X.dtype):
             labels, _ = _nearest(jnp.asarray(X), jnp.asarray(self.cluster_centers_, X.dtype))
         return np.asarray(labels).astype(np.intp)

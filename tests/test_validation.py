@@ -57,9 +57,11 @@ def test_integer_data_and_nested_lists_are_accepted():
     assert np.issubdtype(result.centers.dtype, np.floating)
 
 
-def test_half_precision_is_computed_in_float32():
+def test_half_precision_is_computed_in_float32_and_returned_in_float16():
     result = jaxshift.mean_shift(X.astype(np.float16), 1.0)
-    assert result.modes.dtype == np.float32
+    assert result.modes.dtype == np.float16
+    reference = jaxshift.mean_shift(X.astype(np.float16).astype(np.float32), 1.0)
+    np.testing.assert_array_equal(result.modes, reference.modes.astype(np.float16))
 
 
 def test_traced_values_are_not_checked_but_shapes_are():
