@@ -153,7 +153,7 @@ def loo_log_likelihood(
     """
     data, bandwidth, kernel, weights, _ = _check(data, bandwidth, kernel, weights, min_points=2)
     v.check_positive_int(data_block, "data_block")
-    return _loo(data, bandwidth, weights, kernel=kernel, data_block=data_block)
+    return _jit_loo(data, bandwidth, weights, kernel=kernel, data_block=data_block)
 
 
 def _loo(data, bandwidth, weights, *, kernel, data_block=DEFAULT_DATA_BLOCK):
@@ -174,7 +174,7 @@ def kfold_log_likelihood(
     v.check_positive_int(n_folds, "n_folds", minimum=2)
     if key is not None:
         v.check_key(key)
-    return _kfold(data, bandwidth, weights, key, kernel=kernel, n_folds=n_folds)
+    return _jit_kfold(data, bandwidth, weights, key, kernel=kernel, n_folds=n_folds)
 
 
 def _kfold(data, bandwidth, weights, key, *, kernel, n_folds):
@@ -189,6 +189,11 @@ def _kfold(data, bandwidth, weights, key, *, kernel, n_folds):
 def heldout_log_likelihood(train, test, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None) -> Array:
     """Mean log density of ``test`` under the estimate from ``train`` (``weights`` are ``train``'s)."""
     train, bandwidth, kernel, weights, test = _check(train, bandwidth, kernel, weights, points=test)
+    return _jit_heldout(test, train, bandwidth, weights, kernel=kernel)
+
+
+@partial(jax.jit, static_argnames=("kernel",))
+def _jit_heldout(test, train, bandwidth, weights, *, kernel):
     return jnp.mean(_log_density(test, train, bandwidth, kernel, weights))
 
 
@@ -203,7 +208,7 @@ def minibatch_loo_log_likelihood(
     data, bandwidth, kernel, weights, _ = _check(data, bandwidth, kernel, weights, min_points=2)
     v.check_positive_int(batch_size, "batch_size")
     v.check_key(key)
-    return _minibatch_loo(data, bandwidth, weights, key, kernel=kernel, batch_size=batch_size)
+    return _jit_minibatch_loo(data, bandwidth, weights, key, kernel=kernel, batch_size=batch_size)
 
 
 def _minibatch_loo(data, bandwidth, weights, key, *, kernel, batch_size):
@@ -214,3 +219,9 @@ def _minibatch_loo(data, bandwidth, weights, key, *, kernel, batch_size):
         index = jax.random.choice(key, n, (batch_size,), p=weights / jnp.sum(weights))
     groups = jnp.arange(n)
     return jnp.mean(_log_density(data[index], data, bandwidth, kernel, weights, index, groups))
+
+
+# Compiled once per shape and static option, so eager calls do not retrace the blockwise loops.
+_jit_loo = jax.jit(_loo, static_argnames=("kernel", "data_block"))
+_jit_kfold = jax.jit(_kfold, static_argnames=("kernel", "n_folds"))
+_jit_minibatch_loo = jax.jit(_minibatch_loo, static_argnames=("kernel", "batch_size"))
