@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxshift import _validation as v
+from jaxshift import attention
 from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import (
@@ -100,6 +101,22 @@ def step(
       tol: a seed converges when it moves at most ``tol`` bandwidths.
       query_block: seeds per block.
     """
+
+    def move(y):
+        sums = block_sums(y, data, kernel)
+        empty = sums.total <= 0
+        mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
+        return jnp.where(empty[:, None], y, mean), empty, jnp.log(sums.total) + sums.log_scale
+
+    return step_active(state, move, tol=tol, inv_bandwidth=data.inv_bandwidth, query_block=query_block)
+
+
+def step_active(state: MeanShiftState, move, *, tol, inv_bandwidth, query_block: int) -> MeanShiftState:
+    """One step of the seeds still active, in blocks of ``query_block``, by ``move``.
+
+    ``move(y)`` takes a (q, d) block of positions and returns their new positions, whether each
+    had no data in reach (``empty``: then it is dropped), and the log kernel sum at ``y``.
+    """
     m = state.position.shape[0]
     block = max(1, min(query_block, m))
     n_slots = -(-m // block) * block
@@ -111,12 +128,8 @@ def step(
         index = jax.lax.dynamic_slice(slots, (b * block,), (block,))
         # empty slots read the block's first seed (always a real one), keeping its bounding box tight
         y = st.position[jnp.where(index < m, index, index[0])]
-        sums = block_sums(y, data, kernel)
-        empty = sums.total <= 0
-        mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
-        new = jnp.where(empty[:, None], y, mean)
-        shift_sq = jnp.sum(jnp.square((new - y) * data.inv_bandwidth), axis=1)
-        log_intensity = jnp.log(sums.total) + sums.log_scale
+        new, empty, log_intensity = move(y)
+        shift_sq = jnp.sum(jnp.square((new - y) * inv_bandwidth), axis=1)
 
         def put(a, value):
             return a.at[index].set(value, mode="drop")
@@ -149,11 +162,20 @@ def run(
     ``progress(iteration, seeds_still_moving)`` after every step.
     """
 
+    return run_steps(
+        state, lambda st: step(st, data, kernel=kernel, tol=tol, query_block=query_block), max_iter, progress
+    )
+
+
+def run_steps(state: MeanShiftState, advance, max_iter: int | Array, progress=None) -> MeanShiftState:
+    """``state = advance(state)`` under ``lax.while_loop`` until no seed is active or the state's
+    ``iteration`` reaches ``max_iter``."""
+
     def cond(st: MeanShiftState) -> Array:
         return (st.iteration < max_iter) & ~jnp.all(st.converged | st.dropped)
 
     def body(st: MeanShiftState) -> MeanShiftState:
-        st = step(st, data, kernel=kernel, tol=tol, query_block=query_block)
+        st = advance(st)
         if progress is not None:
             jax.debug.callback(progress, st.iteration, jnp.sum(~(st.converged | st.dropped)))
         return st
@@ -194,9 +216,10 @@ def mean_shift(
     cluster_all: bool = True,
     merge_radius: float | Array = 1.0,
     max_clusters: int | None = None,
-    query_block: int = DEFAULT_QUERY_BLOCK,
+    query_block: int | None = None,
     data_block: int = DEFAULT_DATA_BLOCK,
     progress=None,
+    backend: str = "auto",
 ) -> MeanShiftResult:
     """Cluster ``data`` by the modes its kernel density estimate climbs to.
 
@@ -217,9 +240,15 @@ def mean_shift(
       cluster_all: if False, points farther than one bandwidth from their centre get label -1.
       merge_radius: modes closer than this many bandwidths are one cluster.
       max_clusters: static number of centre rows (default: one per seed, never truncated).
-      query_block, data_block: tile sizes of the kernel reduction.
+      query_block, data_block: tile sizes of the kernel reduction (``query_block`` defaults to
+        1024 seeds, 32768 on the attention path).
       progress: optional ``progress(iteration, seeds_still_moving)``, called after every step
         (the computation stays pure without it).
+      backend: ``"blockwise"`` (the exact reduction of :mod:`jaxshift.reduce`, in the data's
+        precision), ``"attention"`` (Gaussian only: half-precision fused attention steps, see
+        :mod:`jaxshift.attention`, then exact steps from one representative per 0.25-bandwidth
+        cell; each seed's ``n_iter`` is its representative's) or ``"auto"`` (attention for the
+        Gaussian with float32 data on an NVIDIA GPU, else blockwise).
 
     Returns:
       A :class:`MeanShiftResult`.
@@ -245,6 +274,11 @@ def mean_shift(
     m = n if seeds is None else seeds.shape[0]
     if max_clusters is not None:
         v.check_positive_int(max_clusters, "max_clusters")
+    implementation = _attention_implementation(backend, kernel, dim, data.dtype)
+    if query_block is None:
+        query_block = DEFAULT_QUERY_BLOCK if implementation is None else attention.DEFAULT_QUERY_BLOCK
+    v.check_positive_int(query_block, "query_block")
+    v.check_positive_int(data_block, "data_block")
     return _mean_shift(
         data,
         bandwidth,
@@ -260,7 +294,27 @@ def mean_shift(
         query_block=query_block,
         data_block=data_block,
         progress=progress,
+        attention_implementation=implementation,
     )
+
+
+BACKENDS = ("auto", "blockwise", "attention")
+
+
+def _attention_implementation(backend: str, kernel: Kernel, dim: int, dtype) -> str | None:
+    """The fused-attention implementation ``backend`` asks for, or None for the blockwise path.
+    ``"auto"`` keeps float64 data on the exact path: asking for doubles is asking for exactness."""
+    v.check_choice(backend, "backend", BACKENDS)
+    suitable = kernel.name == "gaussian" and dim <= attention.MAX_DIM
+    if backend == "attention" and not suitable:
+        raise ValueError(
+            f'backend: "attention" needs the Gaussian kernel and at most {attention.MAX_DIM} dimensions, '
+            f"got kernel {kernel.name!r} and {dim} dimensions"
+        )
+    on_gpu = attention.attention_available()
+    if backend == "blockwise" or (backend == "auto" and not (suitable and on_gpu and dtype != jnp.float64)):
+        return None
+    return "cudnn" if on_gpu else "emulated"
 
 
 def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
@@ -281,9 +335,23 @@ def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
 
 
 def _climb(
-    data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_block, data_block, progress=None
+    data,
+    bandwidth,
+    seeds,
+    weights,
+    max_iter,
+    tol,
+    *,
+    kernel,
+    query_block,
+    data_block,
+    progress=None,
+    attention_implementation=None,
 ) -> MeanShiftState:
-    """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order."""
+    """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order.
+
+    With ``attention_implementation`` (``"cudnn"`` or ``"emulated"``) the Gaussian climb takes the
+    half-precision attention path of :func:`_climb_attention`."""
     # Work relative to the data's centre: the answer is translation-equivariant, and small
     # coordinates keep float32 accurate for data far from the origin.
     origin = jnp.mean(data, axis=0)
@@ -291,27 +359,121 @@ def _climb(
     if weights is not None:
         weights = weights / jnp.max(weights)
     start = centred if seeds is None else seeds - origin
+    seed_order = None
     if kernel.compact:
         # Spatially ordered blocks let the reduction skip the data blocks out of the kernel's reach.
         data_order = spatial_order(centred, bandwidth)
         seed_order = data_order if seeds is None else spatial_order(start, bandwidth)
-        centred, start = centred[data_order], start[seed_order]
+        centred = centred[data_order]
         weights = None if weights is None else weights[data_order]
-    prepared = prepare_data(centred, bandwidth, weights, data_block)
-    state = run(
-        init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
-    )
-    if kernel.compact:
+    elif attention_implementation is not None:
+        seed_order = spatial_order(start, bandwidth)  # compact seed blocks keep half precision accurate
+    if seed_order is not None:
+        start = start[seed_order]
+    if attention_implementation is None:
+        prepared = prepare_data(centred, bandwidth, weights, data_block)
+        state = run(
+            init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
+        )
+    else:
+        state = _climb_attention(
+            centred,
+            start,
+            bandwidth,
+            weights,
+            max_iter,
+            tol,
+            query_block=query_block,
+            data_block=data_block,
+            implementation=attention_implementation,
+            progress=progress,
+        )
+    if seed_order is not None:
         unsort = jnp.argsort(seed_order)
         state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
     return state._replace(position=state.position + origin)
+
+
+FAST_TOL = 1e-2  # bandwidths: the half-precision phase stops here, above its rounding (~1e-3)
+REPRESENTATIVE_CELL = 0.25  # bandwidths: seeds this close after the fast phase finish as one
+
+
+def _climb_attention(
+    data, start, bandwidth, weights, max_iter, tol, *, query_block, data_block, implementation, progress
+) -> MeanShiftState:
+    """Gaussian mean shift in two phases: half-precision attention steps (:mod:`jaxshift.attention`)
+    until every seed moves less than ``FAST_TOL`` bandwidths, then exact fp32 steps from one
+    representative per grid cell of ``REPRESENTATIVE_CELL`` bandwidths, whose mode its seeds share."""
+    m, dim = start.shape
+    gaussian = get_kernel("gaussian")
+    exact = prepare_data(data, bandwidth, weights, data_block)
+    inv_bandwidth = exact.inv_bandwidth
+    scaled = data * inv_bandwidth
+    log_weight = (
+        None if weights is None else jnp.where(weights > 0, jnp.log(jnp.where(weights > 0, weights, 1.0)), -jnp.inf)
+    )
+
+    def exact_mean(y):
+        sums = block_sums(y, exact, gaussian)
+        return sums.moment / sums.total[:, None]
+
+    def move(y):
+        ys = y * inv_bandwidth
+        new = jax.lax.cond(
+            attention.block_radius(ys) <= attention.MAX_BLOCK_RADIUS,
+            lambda: attention.attention_means(ys, scaled, log_weight, implementation=implementation) / inv_bandwidth,
+            lambda: exact_mean(y),
+        )
+        return new, jnp.zeros(y.shape[:1], bool), jnp.full(y.shape[:1], -jnp.inf, y.dtype)
+
+    fast_tol = jnp.maximum(tol, FAST_TOL)
+    fast = run_steps(
+        init(start),
+        lambda st: step_active(st, move, tol=fast_tol, inv_bandwidth=inv_bandwidth, query_block=query_block),
+        max_iter,
+        progress,
+    )
+
+    # One representative per occupied cell (the first seed in it), found by sorting the cells.
+    cells = jnp.floor(jnp.clip(fast.position * inv_bandwidth / REPRESENTATIVE_CELL, -(2.0**30), 2.0**30))
+    cells = cells.astype(jnp.int32)
+    order = jnp.lexsort(tuple(cells[:, k] for k in reversed(range(dim)))).astype(jnp.int32)
+    sorted_cells = cells[order]
+    first = jnp.concatenate([jnp.ones((1,), bool), jnp.any(sorted_cells[1:] != sorted_cells[:-1], axis=1)])
+    group_sorted = jnp.cumsum(first, dtype=jnp.int32) - 1
+    group = jnp.zeros((m,), jnp.int32).at[order].set(group_sorted)
+    n_groups = group_sorted[-1] + 1
+    representative = jnp.zeros((m,), jnp.int32).at[jnp.where(first, group_sorted, m)].set(order, mode="drop")
+    polish = init(fast.position[representative])._replace(
+        converged=jnp.arange(m) >= n_groups, n_iter=fast.n_iter[representative]
+    )
+    polish = run(
+        polish, exact, kernel=gaussian, tol=tol, max_iter=max_iter, query_block=DEFAULT_QUERY_BLOCK, progress=progress
+    )
+    return MeanShiftState(
+        position=polish.position[group],
+        converged=polish.converged[group],
+        dropped=jnp.zeros((m,), bool),
+        log_intensity=polish.log_intensity[group],
+        n_iter=polish.n_iter[group],
+        iteration=fast.iteration + polish.iteration,
+    )
 
 
 # Compiled once per shape and structural option, so eager calls reuse it; inside a caller's jit
 # it is simply inlined.
 @partial(
     jax.jit,
-    static_argnames=("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block", "progress"),
+    static_argnames=(
+        "kernel",
+        "labels",
+        "cluster_all",
+        "max_clusters",
+        "query_block",
+        "data_block",
+        "progress",
+        "attention_implementation",
+    ),
 )
 def _mean_shift(
     data,
@@ -329,6 +491,7 @@ def _mean_shift(
     query_block,
     data_block,
     progress=None,
+    attention_implementation=None,
 ) -> MeanShiftResult:
     state = _climb(
         data,
@@ -341,6 +504,7 @@ def _mean_shift(
         query_block=query_block,
         data_block=data_block,
         progress=progress,
+        attention_implementation=attention_implementation,
     )
     valid = ~state.dropped
     clusters = merge_modes(
