@@ -37,11 +37,12 @@ MAX_BLOCK_RADIUS = 48.0  # bandwidths; seeds this close to the centre ignore onl
 NULL_LOGIT = -3.0e4
 MAX_DIM = 42  # 3d + 2 key entries, at most the 128 a fused kernel takes
 DEFAULT_QUERY_BLOCK = 32768
+KEY_MULTIPLE = 128  # data padded to whole tiles of the fused kernel
 
 
 def head_dim(dim: int) -> int:
-    """Key width for ``dim`` coordinates: 3·dim + 2, rounded up to a multiple of 8."""
-    return -(-(3 * dim + 2) // 8) * 8
+    """Key width for ``dim`` coordinates: 3·dim + 2, rounded up to a multiple of 8, at least 16."""
+    return max(16, -(-(3 * dim + 2) // 8) * 8)
 
 
 def attention_available() -> bool:
@@ -101,6 +102,12 @@ def attention_means(
     query = _pad(jnp.concatenate([y_hi, y_hi, y_lo, ones, ones], axis=1), width)
     key = _pad(jnp.concatenate([x_hi, x_lo, x_hi, c_hi, c_lo], axis=1), width)
     value = _pad(jnp.concatenate([x_hi, x_lo], axis=1), width)
+    # whole tiles of data for the fused kernel: null keys (logit NULL_LOGIT, weight 0) fill the last
+    extra = -data.shape[0] % KEY_MULTIPLE
+    if extra:
+        null = jnp.zeros((extra, width), dtype).at[:, 3 * dim].set(NULL_LOGIT)
+        key = jnp.concatenate([key, null])
+        value = jnp.concatenate([value, jnp.zeros((extra, width), dtype)])
     if implementation == "cudnn":
         # one batch, one head
         out = jax.nn.dot_product_attention(
@@ -121,6 +128,12 @@ def emulated_attention(query: Array, key: Array, value: Array) -> Array:
     p = jnp.exp(logits - jnp.max(logits, axis=1, keepdims=True))
     out = (p.astype(dtype).astype(jnp.float32) @ value.astype(jnp.float32)) / jnp.sum(p, axis=1, keepdims=True)
     return out.astype(dtype)
+
+
+def rounding_floor(radius: Array) -> Array:
+    """Shifts (bandwidths) below which a step's half-precision output is rounding noise: four
+    float16 spacings at the block's radius, the largest value the output holds."""
+    return 4.0 * radius * 2.0**-10
 
 
 def block_radius(queries: Array) -> Array:

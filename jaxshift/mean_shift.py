@@ -419,11 +419,16 @@ def _climb_attention(
 
     def move(y):
         ys = y * inv_bandwidth
+        radius = attention.block_radius(ys)
         new = jax.lax.cond(
-            attention.block_radius(ys) <= attention.MAX_BLOCK_RADIUS,
+            radius <= attention.MAX_BLOCK_RADIUS,
             lambda: attention.attention_means(ys, scaled, log_weight, implementation=implementation) / inv_bandwidth,
             lambda: exact_mean(y),
         )
+        # A shift within the block's rounding noise is no shift: it stops the seed (for the exact
+        # finish) instead of letting it wander until max_iter.
+        shift = jnp.sqrt(jnp.sum(jnp.square((new - y) * inv_bandwidth), axis=1))
+        new = jnp.where((shift <= attention.rounding_floor(radius))[:, None], y, new)
         return new, jnp.zeros(y.shape[:1], bool), jnp.full(y.shape[:1], -jnp.inf, y.dtype)
 
     fast_tol = jnp.maximum(tol, FAST_TOL)
