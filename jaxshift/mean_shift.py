@@ -414,8 +414,16 @@ def _climb_attention(
     )
 
     def exact_mean(y):
-        sums = block_sums(y, exact, gaussian)
-        return sums.moment / sums.total[:, None]
+        # in blocks of the blockwise path's size (a whole attention block as one tile compiles for minutes on GPUs)
+        q = y.shape[0]
+        chunk = min(q, DEFAULT_QUERY_BLOCK)
+        padded = jnp.pad(y, ((0, -q % chunk), (0, 0)), mode="edge").reshape(-1, chunk, dim)
+
+        def one(yb):
+            sums = block_sums(yb, exact, gaussian)
+            return sums.moment / sums.total[:, None]
+
+        return jax.lax.map(one, padded).reshape(-1, dim)[:q]
 
     def move(y):
         ys = y * inv_bandwidth
