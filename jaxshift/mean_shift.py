@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxshift import _validation as v
-from jaxshift import attention
+from jaxshift import attention, sharding
 from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import (
@@ -91,6 +91,7 @@ def step(
     kernel: Kernel,
     tol: float | Array = 1e-3,
     query_block: int = DEFAULT_QUERY_BLOCK,
+    axis_name=None,
 ) -> MeanShiftState:
     """Move every seed that is still active to the weighted mean of the data around it.
 
@@ -100,10 +101,12 @@ def step(
       kernel: the kernel; the step weights are its shadow ``g``.
       tol: a seed converges when it moves at most ``tol`` bandwidths.
       query_block: seeds per block.
+      axis_name: inside :func:`jax.shard_map`, the mesh axis the data is split along (the state
+        is replicated; see :mod:`jaxshift.sharding`).
     """
 
     def move(y):
-        sums = block_sums(y, data, kernel)
+        sums = block_sums(y, data, kernel, axis_name=axis_name)
         empty = sums.total <= 0
         mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
         return jnp.where(empty[:, None], y, mean), empty, jnp.log(sums.total) + sums.log_scale
@@ -155,6 +158,7 @@ def run(
     max_iter: int | Array = 300,
     query_block: int = DEFAULT_QUERY_BLOCK,
     progress=None,
+    axis_name=None,
 ) -> MeanShiftState:
     """Step until every seed has converged (or was dropped), or ``max_iter`` steps were taken.
 
@@ -162,9 +166,10 @@ def run(
     ``progress(iteration, seeds_still_moving)`` after every step.
     """
 
-    return run_steps(
-        state, lambda st: step(st, data, kernel=kernel, tol=tol, query_block=query_block), max_iter, progress
-    )
+    def advance(st):
+        return step(st, data, kernel=kernel, tol=tol, query_block=query_block, axis_name=axis_name)
+
+    return run_steps(state, advance, max_iter, progress)
 
 
 def run_steps(state: MeanShiftState, advance, max_iter: int | Array, progress=None) -> MeanShiftState:
@@ -257,6 +262,7 @@ def mean_shift(
       ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
     """
     kernel = get_kernel(kernel)
+    placement = sharding.data_axis(data)
     data = v.as_points(data, "data")
     n, dim = data.shape
     if isinstance(bandwidth, str):
@@ -274,7 +280,7 @@ def mean_shift(
     m = n if seeds is None else seeds.shape[0]
     if max_clusters is not None:
         v.check_positive_int(max_clusters, "max_clusters")
-    implementation = _attention_implementation(backend, kernel, dim, data.dtype)
+    implementation = None if placement is not None else _attention_implementation(backend, kernel, dim, data.dtype)
     if query_block is None:
         query_block = DEFAULT_QUERY_BLOCK if implementation is None else attention.DEFAULT_QUERY_BLOCK
     v.check_positive_int(query_block, "query_block")
@@ -293,8 +299,9 @@ def mean_shift(
         max_clusters=m if max_clusters is None else int(max_clusters),
         query_block=query_block,
         data_block=data_block,
-        progress=progress,
+        progress=None if placement is not None else progress,
         attention_implementation=implementation,
+        data_axis=placement,
     )
 
 
@@ -347,6 +354,7 @@ def _climb(
     data_block,
     progress=None,
     attention_implementation=None,
+    data_axis=None,
 ) -> MeanShiftState:
     """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order.
 
@@ -370,7 +378,20 @@ def _climb(
         seed_order = spatial_order(start, bandwidth)  # compact seed blocks keep half precision accurate
     if seed_order is not None:
         start = start[seed_order]
-    if attention_implementation is None:
+    if data_axis is not None:
+        state = _sharded_run(
+            centred,
+            start,
+            bandwidth,
+            weights,
+            max_iter,
+            tol,
+            kernel=kernel,
+            query_block=query_block,
+            data_block=data_block,
+            data_axis=data_axis,
+        )
+    elif attention_implementation is None:
         prepared = prepare_data(centred, bandwidth, weights, data_block)
         state = run(
             init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
@@ -392,6 +413,28 @@ def _climb(
         unsort = jnp.argsort(seed_order)
         state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
     return state._replace(position=state.position + origin)
+
+
+def _sharded_run(data, start, bandwidth, weights, max_iter, tol, *, kernel, query_block, data_block, data_axis):
+    """:func:`run` with the data split along ``data_axis`` and the seeds replicated: every device
+    steps all seeds over its shard, the sums combined by ``psum``, so the states stay identical."""
+    whole = data_axis.spec(False)
+
+    def local(data, start, bandwidth, max_iter, tol, *weights):
+        prepared = prepare_data(data, bandwidth, weights[0] if weights else None, data_block)
+        return run(
+            init(start),
+            prepared,
+            kernel=kernel,
+            tol=tol,
+            max_iter=max_iter,
+            query_block=query_block,
+            axis_name=data_axis.axis,
+        )
+
+    extra = () if weights is None else (weights,)
+    args = (data, start, bandwidth, jnp.asarray(max_iter), jnp.asarray(tol, data.dtype)) + extra
+    return sharding.shard_over(data_axis, local, args, (True, False, False, False, False) + (True,) * len(extra), whole)
 
 
 FAST_TOL = 1e-2  # bandwidths: the half-precision phase stops here, above its rounding (~1e-3)
@@ -486,6 +529,7 @@ def _climb_attention(
         "data_block",
         "progress",
         "attention_implementation",
+        "data_axis",
     ),
 )
 def _mean_shift(
@@ -505,7 +549,11 @@ def _mean_shift(
     data_block,
     progress=None,
     attention_implementation=None,
+    data_axis=None,
 ) -> MeanShiftResult:
+    if data_axis is not None:
+        # seeds, ordering and labels work on the whole data; only the reduction is split again
+        data, seeds, weights = (sharding.replicated(data_axis, a) for a in (data, seeds, weights))
     state = _climb(
         data,
         bandwidth,
@@ -518,6 +566,7 @@ def _mean_shift(
         data_block=data_block,
         progress=progress,
         attention_implementation=attention_implementation,
+        data_axis=data_axis,
     )
     valid = ~state.dropped
     clusters = merge_modes(
