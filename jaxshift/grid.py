@@ -25,6 +25,12 @@ How it is computed, with static shapes throughout (``jit`` compiles it once per 
   that cell and the next two, where their keys are in range.
 - A point has converged when it moved at most ``tol`` cells; the loop stops when all have, or
   after ``max_iter`` iterations.
+- Outside ``jit`` the points are first merged into one row per occupied cell (its mean, weighted
+  by its count), and only these rows iterate, padded to a power of two so that few sizes compile.
+  After the first iteration all points of a cell coincide anyway, so the positions are the same
+  as when every point iterates (which is what happens under ``jit``, where the number of occupied
+  cells is not known when compiling); only the first iteration's shift is measured from the
+  cell's mean, not from each point, so ``n_iter`` can be one less.
 
 Clusters: the points are grouped by the cell they end in. At a fixed point, points in adjacent cells
 would still pull each other together, so the occupied cells are pairwise more than one cell apart;
@@ -66,7 +72,7 @@ from jaxshift.clusters import cluster_sizes, merge_modes
 
 Array = jax.Array
 
-MAX_DIM = 6  # 3^6 = 729 neighbour cells per point; beyond this the grid costs more than it saves
+MAX_DIM = 6  # 3^6 = 729 neighbour cells per cell (243 searches per iteration): the cost grows as 3^d
 
 
 class GridMeanShiftResult(NamedTuple):
@@ -118,8 +124,8 @@ def _runs(sorted_keys: Array) -> tuple[Array, Array, Array]:
 
 def _neighbour_means(counts: Array, sums: Array, cell_keys: Array, n_runs: Array, strides: Array) -> Array:
     """Mean of the points in the 3^d cells around each occupied cell, from the cells' point counts
-    (n,) and coordinate sums (n, d), both relative to each cell's own lower corner; the means are
-    relative to the centre cell's corner too. Rows >= n_runs are unused."""
+    (n,) and coordinate sums (n, d) taken relative to each cell's own lower corner; the means are
+    relative to the centre cell's corner. Rows >= n_runs are unused."""
     n, dim = sums.shape
     occupied = jnp.arange(n) < n_runs
     total = jnp.zeros((n,), sums.dtype)
