@@ -251,7 +251,7 @@ def mean_shift(
         (the computation stays pure without it).
       backend: ``"blockwise"`` (the exact reduction of :mod:`jaxshift.reduce`, in the data's
         precision), ``"attention"`` (Gaussian only: half-precision fused attention steps, see
-        :mod:`jaxshift.attention`, then exact steps from one representative per 0.25-bandwidth
+        :mod:`jaxshift.attention`, then exact steps from one representative per 0.05-bandwidth
         cell; each seed's ``n_iter`` is its representative's) or ``"auto"`` (attention for the
         Gaussian with float32 data on an NVIDIA GPU, else blockwise).
 
@@ -438,7 +438,7 @@ def _sharded_run(data, start, bandwidth, weights, max_iter, tol, *, kernel, quer
 
 
 FAST_TOL = 1e-2  # bandwidths: the half-precision phase stops here, above its rounding (~1e-3)
-REPRESENTATIVE_CELL = 0.25  # bandwidths: seeds this close after the fast phase finish as one
+REPRESENTATIVE_CELL = 0.05  # bandwidths: seeds this close after the fast phase finish as one
 
 
 def _climb_attention(
