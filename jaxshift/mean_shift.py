@@ -253,7 +253,7 @@ def mean_shift(
         precision), ``"attention"`` (Gaussian only: half-precision fused attention steps, see
         :mod:`jaxshift.attention`, then exact steps from one representative per 0.05-bandwidth
         cell; each seed's ``n_iter`` is its representative's) or ``"auto"`` (attention for the
-        Gaussian with float32 data on an NVIDIA GPU, else blockwise).
+        Gaussian with float32 data and at least 32768 seeds on an NVIDIA GPU, else blockwise).
 
     Returns:
       A :class:`MeanShiftResult`.
@@ -280,7 +280,7 @@ def mean_shift(
     m = n if seeds is None else seeds.shape[0]
     if max_clusters is not None:
         v.check_positive_int(max_clusters, "max_clusters")
-    implementation = None if placement is not None else _attention_implementation(backend, kernel, dim, data.dtype)
+    implementation = None if placement is not None else _attention_implementation(backend, kernel, dim, data.dtype, m)
     if query_block is None:
         query_block = DEFAULT_QUERY_BLOCK if implementation is None else attention.DEFAULT_QUERY_BLOCK
     v.check_positive_int(query_block, "query_block")
@@ -308,9 +308,10 @@ def mean_shift(
 BACKENDS = ("auto", "blockwise", "attention")
 
 
-def _attention_implementation(backend: str, kernel: Kernel, dim: int, dtype) -> str | None:
+def _attention_implementation(backend: str, kernel: Kernel, dim: int, dtype, n_seeds: int) -> str | None:
     """The fused-attention implementation ``backend`` asks for, or None for the blockwise path.
-    ``"auto"`` keeps float64 data on the exact path: asking for doubles is asking for exactness."""
+    ``"auto"`` keeps float64 data on the exact path (asking for doubles is asking for exactness),
+    and fewer seeds than one attention block too (measured faster on the fp32 path)."""
     v.check_choice(backend, "backend", BACKENDS)
     suitable = kernel.name == "gaussian" and dim <= attention.MAX_DIM
     if backend == "attention" and not suitable:
@@ -319,7 +320,8 @@ def _attention_implementation(backend: str, kernel: Kernel, dim: int, dtype) -> 
             f"got kernel {kernel.name!r} and {dim} dimensions"
         )
     on_gpu = attention.attention_available()
-    if backend == "blockwise" or (backend == "auto" and not (suitable and on_gpu and dtype != jnp.float64)):
+    worth_it = dtype != jnp.float64 and n_seeds >= attention.DEFAULT_QUERY_BLOCK
+    if backend == "blockwise" or (backend == "auto" and not (suitable and on_gpu and worth_it)):
         return None
     return "cudnn" if on_gpu else "emulated"
 
