@@ -3,6 +3,7 @@
 from jaxshift import kde
 from jaxshift.bandwidth import BandwidthResult, quantile_bandwidth, rule_of_thumb, select_bandwidth
 from jaxshift.blurring import BlurringResult, blurring_mean_shift
+from jaxshift.grid import GridMeanShiftResult, grid_mean_shift
 from jaxshift.kernels import KERNEL_NAMES, Kernel, get_kernel
 from jaxshift.mean_shift import MeanShiftResult, MeanShiftState, bin_seeds, init, mean_shift, run, step
 from jaxshift.reduce import KernelSums, kernel_sums, prepare_data
@@ -24,6 +25,8 @@ __all__ = [
     "bin_seeds",
     "blurring_mean_shift",
     "get_kernel",
+    "grid_mean_shift",
+    "GridMeanShiftResult",
     "init",
     "kernel_sums",
     "mean_shift",

@@ -24,6 +24,7 @@ import numpy as np
 import optax
 
 from jaxshift import _validation as v
+from jaxshift import sharding
 from jaxshift.kde import FORMS, _kfold, _log_density, _loo
 from jaxshift.kernels import get_kernel
 
@@ -188,6 +189,7 @@ def _check_selectable(data: np.ndarray, weights, form: str) -> None:
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def select_bandwidth(
     data,
     *,

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift import _validation as v
+from jaxshift import sharding
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, kernel_sums
 
@@ -101,6 +102,7 @@ def _check(data, bandwidth, kernel, weights, *, points=None, min_points=1):
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def log_density(
     points,
     data,
@@ -142,6 +144,7 @@ def _weighted_mean(values: Array, weights: Array | None) -> Array:
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def loo_log_likelihood(
     data, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None, data_block: int = DEFAULT_DATA_BLOCK
 ) -> Array:
@@ -163,6 +166,7 @@ def _loo(data, bandwidth, weights, *, kernel, data_block=DEFAULT_DATA_BLOCK):
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def kfold_log_likelihood(
     data, bandwidth, *, n_folds: int = 5, key: Array | None = None, kernel: str | Kernel = "gaussian", weights=None
 ) -> Array:
@@ -186,6 +190,7 @@ def _kfold(data, bandwidth, weights, key, *, kernel, n_folds):
 
 
 @v.keeps_half_precision("train")
+@sharding.follow_data("train")
 def heldout_log_likelihood(train, test, bandwidth, *, kernel: str | Kernel = "gaussian", weights=None) -> Array:
     """Mean log density of ``test`` under the estimate from ``train`` (``weights`` are ``train``'s)."""
     train, bandwidth, kernel, weights, test = _check(train, bandwidth, kernel, weights, points=test)
@@ -198,6 +203,7 @@ def _jit_heldout(test, train, bandwidth, weights, *, kernel):
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def minibatch_loo_log_likelihood(
     data, bandwidth, key: Array, *, batch_size: int = 1024, kernel: str | Kernel = "gaussian", weights=None
 ) -> Array:

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxshift import _validation as v
+from jaxshift import attention, sharding
 from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import (
@@ -90,6 +91,7 @@ def step(
     kernel: Kernel,
     tol: float | Array = 1e-3,
     query_block: int = DEFAULT_QUERY_BLOCK,
+    axis_name=None,
 ) -> MeanShiftState:
     """Move every seed that is still active to the weighted mean of the data around it.
 
@@ -99,6 +101,24 @@ def step(
       kernel: the kernel; the step weights are its shadow ``g``.
       tol: a seed converges when it moves at most ``tol`` bandwidths.
       query_block: seeds per block.
+      axis_name: inside :func:`jax.shard_map`, the mesh axis the data is split along (the state
+        is replicated; see :mod:`jaxshift.sharding`).
+    """
+
+    def move(y):
+        sums = block_sums(y, data, kernel, axis_name=axis_name)
+        empty = sums.total <= 0
+        mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
+        return jnp.where(empty[:, None], y, mean), empty, jnp.log(sums.total) + sums.log_scale
+
+    return step_active(state, move, tol=tol, inv_bandwidth=data.inv_bandwidth, query_block=query_block)
+
+
+def step_active(state: MeanShiftState, move, *, tol, inv_bandwidth, query_block: int) -> MeanShiftState:
+    """One step of the seeds still active, in blocks of ``query_block``, by ``move``.
+
+    ``move(y)`` takes a (q, d) block of positions and returns their new positions, whether each
+    had no data in reach (``empty``: then it is dropped), and the log kernel sum at ``y``.
     """
     m = state.position.shape[0]
     block = max(1, min(query_block, m))
@@ -111,12 +131,8 @@ def step(
         index = jax.lax.dynamic_slice(slots, (b * block,), (block,))
         # empty slots read the block's first seed (always a real one), keeping its bounding box tight
         y = st.position[jnp.where(index < m, index, index[0])]
-        sums = block_sums(y, data, kernel)
-        empty = sums.total <= 0
-        mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
-        new = jnp.where(empty[:, None], y, mean)
-        shift_sq = jnp.sum(jnp.square((new - y) * data.inv_bandwidth), axis=1)
-        log_intensity = jnp.log(sums.total) + sums.log_scale
+        new, empty, log_intensity = move(y)
+        shift_sq = jnp.sum(jnp.square((new - y) * inv_bandwidth), axis=1)
 
         def put(a, value):
             return a.at[index].set(value, mode="drop")
@@ -142,6 +158,7 @@ def run(
     max_iter: int | Array = 300,
     query_block: int = DEFAULT_QUERY_BLOCK,
     progress=None,
+    axis_name=None,
 ) -> MeanShiftState:
     """Step until every seed has converged (or was dropped), or ``max_iter`` steps were taken.
 
@@ -149,11 +166,21 @@ def run(
     ``progress(iteration, seeds_still_moving)`` after every step.
     """
 
+    def advance(st):
+        return step(st, data, kernel=kernel, tol=tol, query_block=query_block, axis_name=axis_name)
+
+    return run_steps(state, advance, max_iter, progress)
+
+
+def run_steps(state: MeanShiftState, advance, max_iter: int | Array, progress=None) -> MeanShiftState:
+    """``state = advance(state)`` under ``lax.while_loop`` until no seed is active or the state's
+    ``iteration`` reaches ``max_iter``."""
+
     def cond(st: MeanShiftState) -> Array:
         return (st.iteration < max_iter) & ~jnp.all(st.converged | st.dropped)
 
     def body(st: MeanShiftState) -> MeanShiftState:
-        st = step(st, data, kernel=kernel, tol=tol, query_block=query_block)
+        st = advance(st)
         if progress is not None:
             jax.debug.callback(progress, st.iteration, jnp.sum(~(st.converged | st.dropped)))
         return st
@@ -195,9 +222,10 @@ def mean_shift(
     cluster_all: bool = True,
     merge_radius: float | Array = 1.0,
     max_clusters: int | None = None,
-    query_block: int = DEFAULT_QUERY_BLOCK,
+    query_block: int | None = None,
     data_block: int = DEFAULT_DATA_BLOCK,
     progress=None,
+    backend: str = "auto",
 ) -> MeanShiftResult:
     """Cluster ``data`` by the modes its kernel density estimate climbs to.
 
@@ -218,9 +246,15 @@ def mean_shift(
       cluster_all: if False, points farther than one bandwidth from their centre get label -1.
       merge_radius: modes closer than this many bandwidths are one cluster.
       max_clusters: static number of centre rows (default: one per seed, never truncated).
-      query_block, data_block: tile sizes of the kernel reduction.
+      query_block, data_block: tile sizes of the kernel reduction (``query_block`` defaults to
+        1024 seeds, 32768 on the attention path).
       progress: optional ``progress(iteration, seeds_still_moving)``, called after every step
         (the computation stays pure without it).
+      backend: ``"blockwise"`` (the exact reduction of :mod:`jaxshift.reduce`, in the data's
+        precision), ``"attention"`` (Gaussian only: half-precision fused attention steps, see
+        :mod:`jaxshift.attention`, then exact steps from one representative per 0.05-bandwidth
+        cell; each seed's ``n_iter`` is its representative's) or ``"auto"`` (attention for the
+        Gaussian with float32 data and at least 32768 seeds on an NVIDIA GPU, else blockwise).
 
     Returns:
       A :class:`MeanShiftResult`.
@@ -229,6 +263,7 @@ def mean_shift(
       ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
     """
     kernel = get_kernel(kernel)
+    placement = sharding.data_axis(data)
     data = v.as_points(data, "data")
     n, dim = data.shape
     if isinstance(bandwidth, str):
@@ -247,6 +282,11 @@ def mean_shift(
     m = n if seeds is None else seeds.shape[0]
     if max_clusters is not None:
         v.check_positive_int(max_clusters, "max_clusters")
+    implementation = None if placement is not None else _attention_implementation(backend, kernel, dim, data.dtype, m)
+    if query_block is None:
+        query_block = DEFAULT_QUERY_BLOCK if implementation is None else attention.DEFAULT_QUERY_BLOCK
+    v.check_positive_int(query_block, "query_block")
+    v.check_positive_int(data_block, "data_block")
     return _mean_shift(
         data,
         bandwidth,
@@ -261,8 +301,31 @@ def mean_shift(
         max_clusters=m if max_clusters is None else int(max_clusters),
         query_block=query_block,
         data_block=data_block,
-        progress=progress,
+        progress=None if placement is not None else progress,
+        attention_implementation=implementation,
+        data_axis=placement,
     )
+
+
+BACKENDS = ("auto", "blockwise", "attention")
+
+
+def _attention_implementation(backend: str, kernel: Kernel, dim: int, dtype, n_seeds: int) -> str | None:
+    """The fused-attention implementation ``backend`` asks for, or None for the blockwise path.
+    ``"auto"`` keeps float64 data on the exact path (asking for doubles is asking for exactness),
+    and fewer seeds than one attention block too (measured faster on the fp32 path)."""
+    v.check_choice(backend, "backend", BACKENDS)
+    suitable = kernel.name == "gaussian" and dim <= attention.MAX_DIM
+    if backend == "attention" and not suitable:
+        raise ValueError(
+            f'backend: "attention" needs the Gaussian kernel and at most {attention.MAX_DIM} dimensions, '
+            f"got kernel {kernel.name!r} and {dim} dimensions"
+        )
+    on_gpu = attention.attention_available()
+    worth_it = dtype != jnp.float64 and n_seeds >= attention.DEFAULT_QUERY_BLOCK
+    if backend == "blockwise" or (backend == "auto" and not (suitable and on_gpu and worth_it)):
+        return None
+    return "cudnn" if on_gpu else "emulated"
 
 
 def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
@@ -284,9 +347,24 @@ def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
 
 
 def _climb(
-    data, bandwidth, seeds, weights, max_iter, tol, *, kernel, query_block, data_block, progress=None
+    data,
+    bandwidth,
+    seeds,
+    weights,
+    max_iter,
+    tol,
+    *,
+    kernel,
+    query_block,
+    data_block,
+    progress=None,
+    attention_implementation=None,
+    data_axis=None,
 ) -> MeanShiftState:
-    """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order."""
+    """Run every seed (the data when ``seeds`` is None) to its mode; the state in the seeds' order.
+
+    With ``attention_implementation`` (``"cudnn"`` or ``"emulated"``) the Gaussian climb takes the
+    half-precision attention path of :func:`_climb_attention`."""
     # Work relative to the data's centre: the answer is translation-equivariant, and small
     # coordinates keep float32 accurate for data far from the origin.
     origin = jnp.mean(data, axis=0)
@@ -294,27 +372,170 @@ def _climb(
     if weights is not None:
         weights = weights / jnp.max(weights)
     start = centred if seeds is None else seeds - origin
+    seed_order = None
     if kernel.compact:
         # Spatially ordered blocks let the reduction skip the data blocks out of the kernel's reach.
         data_order = spatial_order(centred, bandwidth)
         seed_order = data_order if seeds is None else spatial_order(start, bandwidth)
-        centred, start = centred[data_order], start[seed_order]
+        centred = centred[data_order]
         weights = None if weights is None else weights[data_order]
-    prepared = prepare_data(centred, bandwidth, weights, data_block)
-    state = run(
-        init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
-    )
-    if kernel.compact:
+    elif attention_implementation is not None:
+        seed_order = spatial_order(start, bandwidth)  # compact seed blocks keep half precision accurate
+    if seed_order is not None:
+        start = start[seed_order]
+    if data_axis is not None:
+        state = _sharded_run(
+            centred,
+            start,
+            bandwidth,
+            weights,
+            max_iter,
+            tol,
+            kernel=kernel,
+            query_block=query_block,
+            data_block=data_block,
+            data_axis=data_axis,
+        )
+    elif attention_implementation is None:
+        prepared = prepare_data(centred, bandwidth, weights, data_block)
+        state = run(
+            init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
+        )
+    else:
+        state = _climb_attention(
+            centred,
+            start,
+            bandwidth,
+            weights,
+            max_iter,
+            tol,
+            query_block=query_block,
+            data_block=data_block,
+            implementation=attention_implementation,
+            progress=progress,
+        )
+    if seed_order is not None:
         unsort = jnp.argsort(seed_order)
         state = state._replace(**{f: getattr(state, f)[unsort] for f in _PER_SEED_FIELDS})
     return state._replace(position=state.position + origin)
+
+
+def _sharded_run(data, start, bandwidth, weights, max_iter, tol, *, kernel, query_block, data_block, data_axis):
+    """:func:`run` with the data split along ``data_axis`` and the seeds replicated: every device
+    steps all seeds over its shard, the sums combined by ``psum``, so the states stay identical."""
+    whole = data_axis.spec(False)
+
+    def local(data, start, bandwidth, max_iter, tol, *weights):
+        prepared = prepare_data(data, bandwidth, weights[0] if weights else None, data_block)
+        return run(
+            init(start),
+            prepared,
+            kernel=kernel,
+            tol=tol,
+            max_iter=max_iter,
+            query_block=query_block,
+            axis_name=data_axis.axis,
+        )
+
+    extra = () if weights is None else (weights,)
+    args = (data, start, bandwidth, jnp.asarray(max_iter), jnp.asarray(tol, data.dtype)) + extra
+    return sharding.shard_over(data_axis, local, args, (True, False, False, False, False) + (True,) * len(extra), whole)
+
+
+FAST_TOL = 1e-2  # bandwidths: the half-precision phase stops here, above its rounding (~1e-3)
+REPRESENTATIVE_CELL = 0.05  # bandwidths: seeds this close after the fast phase finish as one
+
+
+def _climb_attention(
+    data, start, bandwidth, weights, max_iter, tol, *, query_block, data_block, implementation, progress
+) -> MeanShiftState:
+    """Gaussian mean shift in two phases: half-precision attention steps (:mod:`jaxshift.attention`)
+    until every seed moves less than ``FAST_TOL`` bandwidths, then exact fp32 steps from one
+    representative per grid cell of ``REPRESENTATIVE_CELL`` bandwidths, whose mode its seeds share."""
+    m, dim = start.shape
+    gaussian = get_kernel("gaussian")
+    exact = prepare_data(data, bandwidth, weights, data_block)
+    inv_bandwidth = exact.inv_bandwidth
+    scaled = data * inv_bandwidth
+    log_weight = (
+        None if weights is None else jnp.where(weights > 0, jnp.log(jnp.where(weights > 0, weights, 1.0)), -jnp.inf)
+    )
+
+    def exact_mean(y):
+        # in blocks of the blockwise path's size (a whole attention block as one tile compiles for minutes on GPUs)
+        q = y.shape[0]
+        chunk = min(q, DEFAULT_QUERY_BLOCK)
+        padded = jnp.pad(y, ((0, -q % chunk), (0, 0)), mode="edge").reshape(-1, chunk, dim)
+
+        def one(yb):
+            sums = block_sums(yb, exact, gaussian)
+            return sums.moment / sums.total[:, None]
+
+        return jax.lax.map(one, padded).reshape(-1, dim)[:q]
+
+    def move(y):
+        ys = y * inv_bandwidth
+        radius = attention.block_radius(ys)
+        new = jax.lax.cond(
+            radius <= attention.MAX_BLOCK_RADIUS,
+            lambda: attention.attention_means(ys, scaled, log_weight, implementation=implementation) / inv_bandwidth,
+            lambda: exact_mean(y),
+        )
+        # A shift within the block's rounding noise is no shift: it stops the seed (for the exact
+        # finish) instead of letting it wander until max_iter.
+        shift = jnp.sqrt(jnp.sum(jnp.square((new - y) * inv_bandwidth), axis=1))
+        new = jnp.where((shift <= attention.rounding_floor(radius))[:, None], y, new)
+        return new, jnp.zeros(y.shape[:1], bool), jnp.full(y.shape[:1], -jnp.inf, y.dtype)
+
+    fast_tol = jnp.maximum(tol, FAST_TOL)
+    fast = run_steps(
+        init(start),
+        lambda st: step_active(st, move, tol=fast_tol, inv_bandwidth=inv_bandwidth, query_block=query_block),
+        max_iter,
+        progress,
+    )
+
+    # One representative per occupied cell (the first seed in it), found by sorting the cells.
+    cells = jnp.floor(jnp.clip(fast.position * inv_bandwidth / REPRESENTATIVE_CELL, -(2.0**30), 2.0**30))
+    cells = cells.astype(jnp.int32)
+    order = jnp.lexsort(tuple(cells[:, k] for k in reversed(range(dim)))).astype(jnp.int32)
+    sorted_cells = cells[order]
+    first = jnp.concatenate([jnp.ones((1,), bool), jnp.any(sorted_cells[1:] != sorted_cells[:-1], axis=1)])
+    group_sorted = jnp.cumsum(first, dtype=jnp.int32) - 1
+    group = jnp.zeros((m,), jnp.int32).at[order].set(group_sorted)
+    n_groups = group_sorted[-1] + 1
+    representative = jnp.zeros((m,), jnp.int32).at[jnp.where(first, group_sorted, m)].set(order, mode="drop")
+    polish = init(fast.position[representative])._replace(
+        converged=jnp.arange(m) >= n_groups, n_iter=fast.n_iter[representative]
+    )
+    polish = run(
+        polish, exact, kernel=gaussian, tol=tol, max_iter=max_iter, query_block=DEFAULT_QUERY_BLOCK, progress=progress
+    )
+    return MeanShiftState(
+        position=polish.position[group],
+        converged=polish.converged[group],
+        dropped=jnp.zeros((m,), bool),
+        log_intensity=polish.log_intensity[group],
+        n_iter=polish.n_iter[group],
+        iteration=fast.iteration + polish.iteration,
+    )
 
 
 # Compiled once per shape and structural option, so eager calls reuse it; inside a caller's jit
 # it is simply inlined.
 @partial(
     jax.jit,
-    static_argnames=("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block", "progress"),
+    static_argnames=(
+        "kernel",
+        "labels",
+        "cluster_all",
+        "max_clusters",
+        "query_block",
+        "data_block",
+        "progress",
+        "attention_implementation",
+        "data_axis",
+    ),
 )
 def _mean_shift(
     data,
@@ -332,7 +553,12 @@ def _mean_shift(
     query_block,
     data_block,
     progress=None,
+    attention_implementation=None,
+    data_axis=None,
 ) -> MeanShiftResult:
+    if data_axis is not None:
+        # seeds, ordering and labels work on the whole data; only the reduction is split again
+        data, seeds, weights = (sharding.replicated(data_axis, a) for a in (data, seeds, weights))
     state = _climb(
         data,
         bandwidth,
@@ -344,6 +570,8 @@ def _mean_shift(
         query_block=query_block,
         data_block=data_block,
         progress=progress,
+        attention_implementation=attention_implementation,
+        data_axis=data_axis,
     )
     valid = ~state.dropped
     clusters = merge_modes(

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift import _validation as v
+from jaxshift import sharding
 from jaxshift.kernels import Kernel
 
 Array = jax.Array
@@ -169,6 +170,7 @@ def block_sums(
     profile: str = "shadow",
     with_moment: bool = True,
     query_group: Array | None = None,
+    axis_name: str | tuple[str, ...] | None = None,
 ) -> KernelSums:
     """Kernel sums for one block of queries (q, d) against all of the prepared data.
 
@@ -179,6 +181,8 @@ def block_sums(
       profile: ``"shadow"`` (mean-shift weights ``g``) or ``"density"`` (KDE profile ``k``).
       with_moment: whether to compute the weighted sum of the data too.
       query_group: None or (q,) int; pairs with ``data`` points of the same group are left out.
+      axis_name: inside :func:`jax.shard_map`, the mesh axis the data is split along: the sums
+        then cover every device's shard (``psum``), the same on all of them.
     """
     y = queries * data.inv_bandwidth
     q, dim = y.shape
@@ -205,7 +209,9 @@ def block_sums(
         acc = _fold_blocks(y, query_group, data, tile, zeros)
         log_scale = jnp.zeros((q,), y.dtype)
     else:
-        log_scale, acc = _gaussian_block_sums(y, query_group, data, with_moment, zeros)
+        log_scale, acc = _gaussian_block_sums(y, query_group, data, with_moment, zeros, axis_name)
+    if axis_name is not None:
+        acc = jax.lax.psum(acc, axis_name)
     total = acc[:, 0]
     moment = acc[:, 1:] / data.inv_bandwidth if with_moment else None
     return KernelSums(log_scale, total, moment)
@@ -217,7 +223,7 @@ def _gaussian_logits(y, query_group, block: DataBlock) -> Array:
     return logits if out is None else jnp.where(out, -jnp.inf, logits)
 
 
-def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, zeros):
+def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, zeros, axis_name=None):
     # Two passes, like a streaming log-sum-exp: first each query's largest log-weight
     # log w_j - r_ij / 2 (over j with w_j > 0), then the sums with it subtracted. The largest term
     # is then exp(0) = 1 whatever the distances, so nothing underflows to 0/0. (A cheaper fast pass
@@ -231,6 +237,8 @@ def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, 
 
     start = jnp.full(y.shape[:1], -jnp.inf, y.dtype)
     ref = _fold_blocks(y, query_group, data, ref_tile, start, jnp.maximum)
+    if axis_name is not None:
+        ref = jax.lax.pmax(jax.lax.stop_gradient(ref), axis_name)  # pmax has no derivative; ref needs none
     ref = jax.lax.stop_gradient(jnp.where(jnp.isfinite(ref), ref, 0.0))
 
     def tile(y, query_group, block):
@@ -273,12 +281,56 @@ def kernel_sums(
     Returns:
       :class:`KernelSums` with (m,) ``log_scale`` and ``total`` and (m, d) ``moment``.
 
+    Inside an entry point called with sharded data (:mod:`jaxshift.sharding`) it runs under
+    :func:`jax.shard_map`, each device over its shard of the data.
+
     Raises:
       ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
     """
     queries, data, bandwidth, kernel, weights, query_groups, data_groups = v.kernel_sums_args(
         queries, data, bandwidth, kernel, weights, profile, query_groups, data_groups
     )
+    options = dict(
+        kernel=kernel, profile=profile, with_moment=with_moment, query_block=query_block, data_block=data_block
+    )
+    placement = sharding.current() or sharding.data_axis(data)
+    if placement is None or data.shape[0] % placement.size:
+        return _kernel_sums(queries, data, bandwidth, weights, query_groups, data_groups, **options)
+    whole = placement.spec(False)
+    args = (queries, data, bandwidth, weights, query_groups, data_groups)
+    split = (False, True, False, True, False, True)
+    present = [i for i, a in enumerate(args) if a is not None]
+
+    def local(*given):
+        full = [None] * len(args)
+        for i, a in zip(present, given, strict=True):
+            full[i] = a
+        return _kernel_sums(*full, axis_name=placement.axis, **options)
+
+    return sharding.shard_over(
+        placement,
+        local,
+        tuple(args[i] for i in present),
+        tuple(split[i] for i in present),
+        KernelSums(whole, whole, whole if with_moment else None),
+    )
+
+
+def _kernel_sums(
+    queries,
+    data,
+    bandwidth,
+    weights,
+    query_groups,
+    data_groups,
+    *,
+    kernel,
+    profile,
+    with_moment,
+    query_block,
+    data_block,
+    axis_name=None,
+) -> KernelSums:
     prepared = prepare_data(data, bandwidth, weights, data_block, data_groups)
     m, dim = queries.shape
     block = max(1, min(query_block, m))
@@ -293,7 +345,9 @@ def kernel_sums(
 
     def one_block(args):
         yb, gb = args
-        return block_sums(yb, prepared, kernel, profile=profile, with_moment=with_moment, query_group=gb)
+        return block_sums(
+            yb, prepared, kernel, profile=profile, with_moment=with_moment, query_group=gb, axis_name=axis_name
+        )
 
     out = jax.lax.map(one_block, (padded.reshape(n_blocks, block, dim), groups))
     log_scale, total, moment = (None if a is None else a.reshape((n_blocks * block,) + a.shape[2:])[:m] for a in out)

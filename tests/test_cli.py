@@ -90,6 +90,19 @@ def test_cluster_npy_with_bin_seeding_and_the_flat_kernel(tmp_path):
     assert "kernel flat, bandwidth 1.5" in out.stdout and "2 clusters" in out.stdout
 
 
+def test_cluster_with_the_grid_mode(blobs_csv, tmp_path):
+    path, _ = blobs_csv
+    out = run_cli("cluster", str(path), "--grid", "--bandwidth", "1.0", "--labels-out", "labels.npy", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "grid mean shift (MeanShift++), cell side 1" in out.stdout and "2 clusters" in out.stdout
+    labels = np.load(tmp_path / "labels.npy").reshape(-1)
+    assert sorted(np.bincount(labels)) == [40, 60]
+    for extra, message in ((["--bandwidth", "auto"], "--grid: needs a number"), (["--bin-seeding"], "--grid: every")):
+        args = ["--bandwidth", "1.0", *extra] if extra[0] != "--bandwidth" else extra
+        bad = run_cli("cluster", str(path), "--grid", *args, cwd=tmp_path)
+        assert bad.returncode == 2 and message in bad.stderr
+
+
 def test_bandwidth_command_reports_the_choice_and_draws_the_curve(blobs_csv, tmp_path):
     pytest.importorskip("matplotlib")
     path, _ = blobs_csv

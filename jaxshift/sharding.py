@@ -1,0 +1,122 @@
+"""Data-parallel reductions over many devices, through JAX's own sharding.
+
+When the data is a :class:`jax.Array` sharded along its first axis over a :class:`jax.sharding.Mesh`
+(a :class:`~jax.sharding.NamedSharding` with a mesh axis in the first place of its spec), the
+public entry points (:func:`jaxshift.mean_shift`, the :mod:`jaxshift.kde` functions,
+:func:`jaxshift.select_bandwidth`) run the kernel reduction under :func:`jax.shard_map`: the
+queries (seeds, evaluation points) are replicated, each device reduces over its own shard of the
+data, and the partial sums are combined with ``psum`` (the Gaussian's reference log-weight with
+``pmax`` first). The result is the same as on one device, up to the order of floating-point sums.
+
+Example (4 CPU devices: ``XLA_FLAGS=--xla_force_host_platform_device_count=4``)::
+
+    mesh = jax.make_mesh((4,), ("data",))
+    X = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
+    jaxshift.mean_shift(X, 0.5)           # each device sums over a quarter of the data
+
+On several hosts, call ``jax.distributed.initialize()`` on each first, build the mesh over
+``jax.devices()`` (all hosts' devices) and make the global array with
+``jax.make_array_from_process_local_data``; the calls above are then the same on every host.
+Data whose length is not a multiple of the number of shards runs unsharded (XLA's own
+partitioning still applies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import inspect
+import math
+from typing import NamedTuple
+
+import jax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+Array = jax.Array
+
+
+class DataAxis(NamedTuple):
+    """Where the data's first axis is split: a mesh and the name (or names) of its axis."""
+
+    mesh: Mesh
+    axis: str | tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        names = self.axis if isinstance(self.axis, tuple) else (self.axis,)
+        return math.prod(self.mesh.shape[name] for name in names)
+
+    def spec(self, sharded: bool) -> PartitionSpec:
+        """The spec of an argument split along this axis (``sharded``) or replicated."""
+        return PartitionSpec(self.axis) if sharded else PartitionSpec()
+
+
+def data_axis(x) -> DataAxis | None:
+    """The mesh axis ``x`` is split along in its first dimension, if it is a sharded
+    :class:`jax.Array` whose length that axis divides; else None."""
+    if not isinstance(x, jax.Array):
+        return None
+    # a traced value carries its sharding in its type when the mesh's axes are explicit
+    sharding = jax.typeof(x).sharding if isinstance(x, jax.core.Tracer) else x.sharding
+    if not isinstance(sharding, NamedSharding) or len(sharding.spec) == 0 or sharding.spec[0] is None:
+        return None
+    placement = DataAxis(sharding.mesh, sharding.spec[0])
+    if placement.size < 2 or x.shape[0] % placement.size:
+        return None
+    return placement
+
+
+_CURRENT: contextvars.ContextVar[DataAxis | None] = contextvars.ContextVar("jaxshift_data_axis", default=None)
+
+
+def current() -> DataAxis | None:
+    """The data axis the reductions traced now are split along (set by :func:`follow_data`)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def split_along(placement: DataAxis | None):
+    token = _CURRENT.set(placement)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def follow_data(argument: str = "data"):
+    """Decorate an entry point so that the reductions it traces are split like its ``argument``."""
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            bound = signature.bind_partial(*args, **kwargs)
+            placement = data_axis(bound.arguments.get(argument))
+            if placement is None:
+                return fn(*args, **kwargs)
+            # everything but the reduction works on whole arrays; the reduction splits them again
+            for name, value in bound.arguments.items():
+                if data_axis(value) is not None:
+                    bound.arguments[name] = replicated(placement, value)
+            with split_along(placement):
+                return fn(*bound.args, **bound.kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def shard_over(placement: DataAxis, fn, args: tuple, split: tuple[bool, ...], out_specs):
+    """``fn(*args)`` under :func:`jax.shard_map`, the arguments flagged in ``split`` divided along
+    the data axis and the others replicated (each placed so first)."""
+    specs = tuple(placement.spec(s) for s in split)
+    placed = tuple(jax.reshard(a, NamedSharding(placement.mesh, spec)) for a, spec in zip(args, specs, strict=True))
+    # check_vma=False: the blockwise loops carry replicated initial values into per-shard sums
+    return jax.shard_map(fn, mesh=placement.mesh, in_specs=specs, out_specs=out_specs, check_vma=False)(*placed)
+
+
+def replicated(placement: DataAxis, x):
+    """``x`` (or None) gathered whole onto every device of the placement's mesh."""
+    return None if x is None else jax.reshard(x, NamedSharding(placement.mesh, PartitionSpec()))

@@ -1,0 +1,24 @@
+"""Data-parallel runs over 4 CPU devices (a fresh process: the device count is fixed when JAX starts)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxshift import sharding
+
+
+def test_every_entry_point_gives_the_single_device_result_on_sharded_data():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    script = Path(__file__).with_name("sharded_check.py")
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "checks passed" in done.stdout
+
+
+@pytest.mark.parametrize("value", [np.zeros((8, 2)), [[1.0, 2.0]], None, "data"])
+def test_unsharded_values_have_no_data_axis(value):
+    assert sharding.data_axis(value) is None
