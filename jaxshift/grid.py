@@ -303,6 +303,7 @@ def _grid_on_cells(
     )
 
 
+@v.keeps_half_precision("data")
 def grid_mean_shift(
     data,
     bandwidth,

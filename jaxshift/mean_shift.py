@@ -274,7 +274,6 @@ def mean_shift(
     v.check_positive_int(max_iter, "max_iter")
     v.check_non_negative(tol, "tol")
     v.check_non_negative(merge_radius, "merge_radius")
-    v.check_blocks(query_block, data_block)
     labels = ("basin" if seeds is None else "nearest") if labels is None else labels
     v.check_choice(labels, "labels", LABEL_RULES)
     if labels == "basin" and seeds is not None:

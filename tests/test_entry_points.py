@@ -23,6 +23,7 @@ ENTRY_POINTS = {
     "minibatch_loo_log_likelihood": lambda data=X, h=1.0, **kw: kde.minibatch_loo_log_likelihood(
         data, h, KEY, batch_size=4, **kw
     ),
+    "grid_mean_shift": lambda data=X, h=1.0, **kw: jaxshift.grid_mean_shift(data, h, **kw),
 }
 # entry points without a bandwidth argument
 DATA_ONLY = {
