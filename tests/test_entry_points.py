@@ -209,8 +209,12 @@ def test_unknown_kernel_lists_the_valid_names(entry, kernel):
         KERNEL_CALLS[entry](kernel)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, jnp.bfloat16])
-@pytest.mark.parametrize("entry", list(ENTRY_POINTS) + ["select_bandwidth", "rule_of_thumb", "quantile_bandwidth"])
+HALF_ENTRIES = [*ENTRY_POINTS, "select_bandwidth", "rule_of_thumb", "quantile_bandwidth"]
+HALF_CASES = [(entry, np.float16) for entry in HALF_ENTRIES]
+HALF_CASES += [(entry, jnp.bfloat16) for entry in ["mean_shift", "log_density", "loo_log_likelihood", "rule_of_thumb"]]
+
+
+@pytest.mark.parametrize(("entry", "dtype"), HALF_CASES)
 def test_half_precision_is_computed_in_float32_and_returned_in_its_dtype(entry, dtype):
     fn = {**ENTRY_POINTS, **DATA_ONLY}[entry]
     out = fn(data=X.astype(dtype))
