@@ -68,6 +68,7 @@ def _rule_factor(rule: str, n_eff: Array, dim: int) -> Array:
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
 def rule_of_thumb(data, rule: str = "scott", *, form: str = "scalar", weights=None) -> Array:
     """A normal-reference bandwidth.
 
@@ -121,6 +122,7 @@ def _rule(data, weights, rule, form):
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
 def quantile_bandwidth(data, quantile: float = 0.3) -> Array:
     """scikit-learn's ``estimate_bandwidth``: the mean distance of each point to its k-th nearest
     neighbour (itself included), ``k = int(n · quantile)``."""
@@ -336,6 +338,7 @@ class SweepResult(NamedTuple):
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
 def bandwidth_sweep(
     data,
     bandwidths,
@@ -427,6 +430,7 @@ AUTO_METHODS = ("stability", "normal_gradient", "loo")
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
 def clustering_bandwidth(
     data, *, method: str = "stability", n_candidates: int = 24, max_points: int = 2000, key: Array | None = None
 ) -> Array:

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift import _validation as v
+from jaxshift import sharding
 from jaxshift.clusters import cluster_sizes, merge_modes
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, kernel_sums
@@ -45,6 +46,7 @@ def _entropy(lengths: Array, n_bins: int) -> Array:
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
 def blurring_mean_shift(
     data,
     bandwidth,

@@ -68,6 +68,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxshift import _validation as v
+from jaxshift import sharding
 from jaxshift.clusters import cluster_sizes, merge_modes
 
 Array = jax.Array
@@ -304,6 +305,7 @@ def _grid_on_cells(
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
 def grid_mean_shift(
     data,
     bandwidth,

@@ -209,6 +209,7 @@ _PER_SEED_FIELDS = ("position", "converged", "dropped", "log_intensity", "n_iter
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def mean_shift(
     data,
     bandwidth,
@@ -263,7 +264,7 @@ def mean_shift(
       ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
     """
     kernel = get_kernel(kernel)
-    placement = sharding.data_axis(data)
+    placement = sharding.current()
     data = v.as_points(data, "data")
     n, dim = data.shape
     if isinstance(bandwidth, str):

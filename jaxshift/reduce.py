@@ -249,6 +249,7 @@ def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, 
 
 
 @v.keeps_half_precision("data")
+@sharding.follow_data("data")
 def kernel_sums(
     queries: Array,
     data: Array,
@@ -293,7 +294,7 @@ def kernel_sums(
     options = dict(
         kernel=kernel, profile=profile, with_moment=with_moment, query_block=query_block, data_block=data_block
     )
-    placement = sharding.current() or sharding.data_axis(data)
+    placement = sharding.current()
     if placement is None or data.shape[0] % placement.size:
         return _kernel_sums(queries, data, bandwidth, weights, query_groups, data_groups, **options)
     whole = placement.spec(False)

@@ -84,28 +84,53 @@ def split_along(placement: DataAxis | None):
         _CURRENT.reset(token)
 
 
-def follow_data(argument: str = "data"):
-    """Decorate an entry point so that the reductions it traces are split like its ``argument``."""
+def follow_data(argument: str = "data", *, split: bool = True):
+    """Decorate an entry point so that the reductions it traces are split like its ``argument``.
+
+    Every argument that is split over a mesh is first gathered whole (the work outside the
+    reduction is O(n·d)); with ``split=False``, or when ``argument`` cannot be split evenly, that
+    is all, and the entry point runs as on one device. Inside another entry point's call the
+    outer one's choice holds.
+    """
 
     def decorate(fn):
         signature = inspect.signature(fn)
 
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
-            bound = signature.bind_partial(*args, **kwargs)
-            placement = data_axis(bound.arguments.get(argument))
-            if placement is None:
+            if current() is not None:
                 return fn(*args, **kwargs)
-            # everything but the reduction works on whole arrays; the reduction splits them again
+            bound = signature.bind_partial(*args, **kwargs)
+            placement = data_axis(bound.arguments.get(argument)) if split else None
+            gathered = False
             for name, value in bound.arguments.items():
-                if data_axis(value) is not None:
-                    bound.arguments[name] = replicated(placement, value)
+                if _splitting(value) is not None:
+                    bound.arguments[name] = whole(value)
+                    gathered = True
+            if placement is None and not gathered:
+                return fn(*args, **kwargs)
             with split_along(placement):
                 return fn(*bound.args, **bound.kwargs)
 
         return wrapped
 
     return decorate
+
+
+def _splitting(x) -> NamedSharding | None:
+    """The sharding of ``x`` if it is a :class:`jax.Array` split along some axis over a mesh."""
+    if not isinstance(x, jax.Array):
+        return None
+    sharding = jax.typeof(x).sharding if isinstance(x, jax.core.Tracer) else x.sharding
+    if isinstance(sharding, NamedSharding) and any(entry is not None for entry in sharding.spec):
+        return sharding
+    return None
+
+
+def whole(x):
+    """``x`` gathered whole onto every device of its mesh, if it is split; else ``x`` itself."""
+    sharding = _splitting(x)
+    return x if sharding is None else jax.reshard(x, NamedSharding(sharding.mesh, PartitionSpec()))
 
 
 def shard_over(placement: DataAxis, fn, args: tuple, split: tuple[bool, ...], out_specs):

@@ -83,6 +83,12 @@ def main() -> None:
             many = jaxshift.select_bandwidth(Xs, form=form)
         np.testing.assert_allclose(many.bandwidth, one.bandwidth, rtol=1e-6)
         checks += 1
+    # what is not split runs on the whole data (gathered first)
+    blurred = jaxshift.blurring_mean_shift(Xs, 0.8)
+    assert int(blurred.n_clusters) == int(jaxshift.blurring_mean_shift(X, 0.8).n_clusters)
+    assert int(jaxshift.grid_mean_shift(Xs, 1.0).n_clusters) == int(jaxshift.grid_mean_shift(X, 1.0).n_clusters)
+    np.testing.assert_allclose(jaxshift.mean_shift(Xs, "scott").modes, jaxshift.mean_shift(X, "scott").modes, atol=1e-9)
+    checks += 5
     # the sharded program really sums across devices
     text = jax.jit(lambda X: kde.loo_log_likelihood(X, 0.5)).lower(Xs).as_text()
     assert "all_reduce" in text or "all-reduce" in text, "no cross-device sum in the sharded program"

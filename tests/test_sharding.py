@@ -22,3 +22,16 @@ def test_every_entry_point_gives_the_single_device_result_on_sharded_data():
 @pytest.mark.parametrize("value", [np.zeros((8, 2)), [[1.0, 2.0]], None, "data"])
 def test_unsharded_values_have_no_data_axis(value):
     assert sharding.data_axis(value) is None
+
+
+def test_a_one_device_mesh_runs_as_one_device():
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    import jaxshift
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    mesh = jax.make_mesh((1,), ("data",))
+    on_mesh = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
+    np.testing.assert_allclose(jaxshift.mean_shift(on_mesh, 0.7).modes, jaxshift.mean_shift(X, 0.7).modes)
+    np.testing.assert_allclose(jaxshift.kde.loo_log_likelihood(on_mesh, 0.5), jaxshift.kde.loo_log_likelihood(X, 0.5))
