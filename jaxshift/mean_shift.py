@@ -33,6 +33,7 @@ from jaxshift.reduce import (
     DEFAULT_QUERY_BLOCK,
     PreparedData,
     block_sums,
+    log_weights,
     prepare_data,
     spatial_order,
 )
@@ -397,9 +398,17 @@ def _climb(
             data_axis=data_axis,
         )
     elif attention_implementation is None:
-        prepared = prepare_data(centred, bandwidth, weights, data_block)
-        state = run(
-            init(start), prepared, kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block, progress=progress
+        state = _blockwise_run(
+            centred,
+            start,
+            bandwidth,
+            weights,
+            max_iter,
+            tol,
+            kernel=kernel,
+            query_block=query_block,
+            data_block=data_block,
+            progress=progress,
         )
     else:
         state = _climb_attention(
@@ -420,20 +429,41 @@ def _climb(
     return state._replace(position=state.position + origin)
 
 
+def _blockwise_run(
+    data, start, bandwidth, weights, max_iter, tol, *, kernel, query_block, data_block, progress=None, axis_name=None
+) -> MeanShiftState:
+    """:func:`run` from ``start`` over the prepared ``data`` (a shard of it, with ``axis_name``)."""
+    prepared = prepare_data(data, bandwidth, weights, data_block)
+    return run(
+        init(start),
+        prepared,
+        kernel=kernel,
+        tol=tol,
+        max_iter=max_iter,
+        query_block=query_block,
+        progress=progress,
+        axis_name=axis_name,
+    )
+
+
 def _sharded_run(data, start, bandwidth, weights, max_iter, tol, *, kernel, query_block, data_block, data_axis):
-    """:func:`run` with the data split along ``data_axis`` and the seeds replicated: every device
-    steps all seeds over its shard, the sums combined by ``psum``, so the states stay identical."""
+    """:func:`_blockwise_run` with the data split along ``data_axis`` and the seeds replicated:
+    every device steps all seeds over its shard, the sums combined by ``psum``, so the states
+    stay identical."""
     whole = data_axis.spec(False)
 
     def local(data, start, bandwidth, max_iter, tol, *weights):
-        prepared = prepare_data(data, bandwidth, weights[0] if weights else None, data_block)
-        return run(
-            init(start),
-            prepared,
+        weights = weights[0] if weights else None
+        return _blockwise_run(
+            data,
+            start,
+            bandwidth,
+            weights,
+            max_iter,
+            tol,
             kernel=kernel,
-            tol=tol,
-            max_iter=max_iter,
             query_block=query_block,
+            data_block=data_block,
             axis_name=data_axis.axis,
         )
 
@@ -457,9 +487,7 @@ def _climb_attention(
     exact = prepare_data(data, bandwidth, weights, data_block)
     inv_bandwidth = exact.inv_bandwidth
     scaled = data * inv_bandwidth
-    log_weight = (
-        None if weights is None else jnp.where(weights > 0, jnp.log(jnp.where(weights > 0, weights, 1.0)), -jnp.inf)
-    )
+    log_weight = None if weights is None else log_weights(weights)
 
     def exact_mean(y):
         # in blocks of the blockwise path's size (a whole attention block as one tile compiles for minutes on GPUs)
@@ -556,9 +584,8 @@ def _mean_shift(
     attention_implementation=None,
     data_axis=None,
 ) -> MeanShiftResult:
-    if data_axis is not None:
-        # seeds, ordering and labels work on the whole data; only the reduction is split again
-        data, seeds, weights = (sharding.replicated(data_axis, a) for a in (data, seeds, weights))
+    # With data_axis, the arrays arrive whole (gathered by mean_shift's follow_data): seeds,
+    # ordering and labels work on the whole data, and only the reduction splits it again.
     state = _climb(
         data,
         bandwidth,

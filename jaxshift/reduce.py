@@ -85,7 +85,7 @@ def prepare_data(
     w = jnp.ones((n,), data.dtype) if weights is None else jnp.asarray(weights, data.dtype)
     values = jnp.concatenate([w[None, :], w[None, :] * scaled], axis=0)
     group = None if groups is None else jnp.asarray(groups, jnp.int32)[None, :]
-    log_w = None if weights is None else jnp.where(w > 0, jnp.log(jnp.where(w > 0, w, 1.0)), -jnp.inf)[None, :]
+    log_w = None if weights is None else log_weights(w)[None, :]
     block = max(1, min(data_block, n))
     n_blocks = n // block
     n_full = n_blocks * block
@@ -103,6 +103,12 @@ def prepare_data(
     blocks = DataBlock(full_points, stack(values), unrow(stack(group)), unrow(stack(log_w)), *_bounds(full_points))
     remainder = DataBlock(rest_points, rest(values), unrow(rest(group)), unrow(rest(log_w)), *_bounds(rest_points))
     return PreparedData(blocks, remainder, inv_bandwidth)
+
+
+def log_weights(weights: Array) -> Array:
+    """``log w``, with ``-inf`` (not NaN, nor a NaN gradient) for zero weights."""
+    positive = weights > 0
+    return jnp.where(positive, jnp.log(jnp.where(positive, weights, 1.0)), -jnp.inf)
 
 
 def _bounds(points: Array) -> tuple[Array, Array]:

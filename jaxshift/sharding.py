@@ -55,10 +55,7 @@ class DataAxis(NamedTuple):
 def data_axis(x) -> DataAxis | None:
     """The mesh axis ``x`` is split along in its first dimension, if it is a sharded
     :class:`jax.Array` whose length that axis divides; else None."""
-    if not isinstance(x, jax.Array):
-        return None
-    # a traced value carries its sharding in its type when the mesh's axes are explicit
-    sharding = jax.typeof(x).sharding if isinstance(x, jax.core.Tracer) else x.sharding
+    sharding = _sharding_of(x)
     if not isinstance(sharding, NamedSharding) or len(sharding.spec) == 0 or sharding.spec[0] is None:
         return None
     placement = DataAxis(sharding.mesh, sharding.spec[0])
@@ -117,11 +114,17 @@ def follow_data(argument: str = "data", *, split: bool = True):
     return decorate
 
 
-def _splitting(x) -> NamedSharding | None:
-    """The sharding of ``x`` if it is a :class:`jax.Array` split along some axis over a mesh."""
+def _sharding_of(x):
+    """The sharding of a :class:`jax.Array` (None for anything else); a traced value carries its
+    sharding in its type when the mesh's axes are explicit."""
     if not isinstance(x, jax.Array):
         return None
-    sharding = jax.typeof(x).sharding if isinstance(x, jax.core.Tracer) else x.sharding
+    return jax.typeof(x).sharding if isinstance(x, jax.core.Tracer) else x.sharding
+
+
+def _splitting(x) -> NamedSharding | None:
+    """The sharding of ``x`` if it is a :class:`jax.Array` split along some axis over a mesh."""
+    sharding = _sharding_of(x)
     if isinstance(sharding, NamedSharding) and any(entry is not None for entry in sharding.spec):
         return sharding
     return None
@@ -140,8 +143,3 @@ def shard_over(placement: DataAxis, fn, args: tuple, split: tuple[bool, ...], ou
     placed = tuple(jax.reshard(a, NamedSharding(placement.mesh, spec)) for a, spec in zip(args, specs, strict=True))
     # check_vma=False: the blockwise loops carry replicated initial values into per-shard sums
     return jax.shard_map(fn, mesh=placement.mesh, in_specs=specs, out_specs=out_specs, check_vma=False)(*placed)
-
-
-def replicated(placement: DataAxis, x):
-    """``x`` (or None) gathered whole onto every device of the placement's mesh."""
-    return None if x is None else jax.reshard(x, NamedSharding(placement.mesh, PartitionSpec()))
