@@ -144,3 +144,14 @@ def cluster_sizes(labels: Array, max_clusters: int) -> Array:
     # Negative indices would wrap around: send orphans out of range so they are dropped.
     index = jnp.where(labels >= 0, labels, max_clusters)
     return jnp.zeros((max_clusters,), jnp.int32).at[index].add(1, mode="drop")
+
+
+def sorted_runs(sorted_keys: Array) -> tuple[Array, Array, Array]:
+    """Runs of equal keys in sorted (n,) keys, or equal rows in lexicographically sorted (n, k)
+    keys: whether each entry starts a run, the run index of each entry, and the number of runs."""
+    differs = sorted_keys[1:] != sorted_keys[:-1]
+    if differs.ndim == 2:
+        differs = jnp.any(differs, axis=1)
+    starts = jnp.concatenate([jnp.ones((1,), bool), differs])
+    run = jnp.cumsum(starts, dtype=jnp.int32) - 1
+    return starts, run, run[-1] + 1

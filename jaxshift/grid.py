@@ -69,7 +69,7 @@ import numpy as np
 
 from jaxshift import _validation as v
 from jaxshift import sharding
-from jaxshift.clusters import cluster_sizes, merge_modes
+from jaxshift.clusters import cluster_sizes, merge_modes, sorted_runs
 
 Array = jax.Array
 
@@ -115,9 +115,7 @@ def _runs(sorted_keys: Array) -> tuple[Array, Array, Array]:
     """Run (occupied cell) index of every sorted point, the run keys (padded with the dtype's
     maximum) and the number of runs."""
     n = sorted_keys.shape[0]
-    starts = jnp.concatenate([jnp.ones((1,), bool), sorted_keys[1:] != sorted_keys[:-1]])
-    run = jnp.cumsum(starts, dtype=jnp.int32) - 1
-    n_runs = run[-1] + 1
+    _, run, n_runs = sorted_runs(sorted_keys)
     pad = jnp.iinfo(sorted_keys.dtype).max
     keys = jnp.full((n,), pad, sorted_keys.dtype).at[run].set(sorted_keys)
     return run, keys, n_runs

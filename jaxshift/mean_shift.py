@@ -26,7 +26,7 @@ import numpy as np
 
 from jaxshift import _validation as v
 from jaxshift import attention, sharding
-from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed
+from jaxshift.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed, sorted_runs
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import (
     DEFAULT_DATA_BLOCK,
@@ -527,11 +527,8 @@ def _climb_attention(
     cells = jnp.floor(jnp.clip(fast.position * inv_bandwidth / REPRESENTATIVE_CELL, -(2.0**30), 2.0**30))
     cells = cells.astype(jnp.int32)
     order = jnp.lexsort(tuple(cells[:, k] for k in reversed(range(dim)))).astype(jnp.int32)
-    sorted_cells = cells[order]
-    first = jnp.concatenate([jnp.ones((1,), bool), jnp.any(sorted_cells[1:] != sorted_cells[:-1], axis=1)])
-    group_sorted = jnp.cumsum(first, dtype=jnp.int32) - 1
+    first, group_sorted, n_groups = sorted_runs(cells[order])
     group = jnp.zeros((m,), jnp.int32).at[order].set(group_sorted)
-    n_groups = group_sorted[-1] + 1
     representative = jnp.zeros((m,), jnp.int32).at[jnp.where(first, group_sorted, m)].set(order, mode="drop")
     polish = init(fast.position[representative])._replace(
         converged=jnp.arange(m) >= n_groups, n_iter=fast.n_iter[representative]
