@@ -160,11 +160,16 @@ def as_weights(w, n: int, dtype):
     return w
 
 
+def _as_scalar(value) -> np.ndarray | None:
+    """``value`` as a numpy array, or None for what cannot be a number (None, strings)."""
+    return None if value is None or isinstance(value, (str, bytes)) else np.asarray(value)
+
+
 def check_positive_int(value, name: str, minimum: int = 1) -> None:
     """An integer (Python or numpy, not bool) >= ``minimum``; not checked when traced."""
     if not _is_concrete(value):
         return
-    v = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    v = _as_scalar(value)
     ok = (
         v is not None
         and not isinstance(value, bool)
@@ -182,14 +187,14 @@ def check_non_negative(value, name: str) -> None:
     """A finite real number >= 0; not checked when traced."""
     if not _is_concrete(value):
         return
-    v = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    v = _as_scalar(value)
     if v is None or v.dtype.kind not in "iuf" or v.shape != () or not np.isfinite(v) or v < 0:
         raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
 
 
 def check_fraction(value, name: str) -> None:
     """A real number in (0, 1]."""
-    v = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    v = _as_scalar(value)
     if v is None or v.dtype.kind not in "iuf" or v.shape != () or not 0 < v <= 1:
         raise ValueError(f"{name}: must be a number in (0, 1], got {value!r}")
 
@@ -247,13 +252,15 @@ def check_blocks(query_block, data_block) -> None:
 
 def as_bandwidth_grid(bandwidths, dtype):
     """A non-empty (K,) array of scalar bandwidths, each finite and > 0 when concrete."""
-    if not _is_concrete(bandwidths):
-        return bandwidths.astype(dtype)
-    raw = _concrete_array(bandwidths, "bandwidths", "a 1-D array of numbers")
+    raw = (
+        _concrete_array(bandwidths, "bandwidths", "a 1-D array of numbers") if _is_concrete(bandwidths) else bandwidths
+    )
     if not _is_real_dtype(raw.dtype):
         raise ValueError(f"bandwidths: must be real numbers, got dtype {raw.dtype}")
     if raw.ndim != 1 or raw.shape[0] == 0:
         raise ValueError(f"bandwidths: expected a non-empty 1-D array, got shape {tuple(raw.shape)}")
+    if not _is_concrete(bandwidths):
+        return bandwidths.astype(dtype)
     values = raw.astype(np.float64)
     if not np.all(np.isfinite(values) & (values > 0)):
         raise ValueError(f"bandwidths: must all be finite and > 0, got {values.tolist()}")

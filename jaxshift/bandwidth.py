@@ -367,8 +367,6 @@ def bandwidth_sweep(
     if n < 2:
         raise ValueError(f"data: needs at least 2 points, got {n}")
     bandwidths = v.as_bandwidth_grid(bandwidths, data.dtype)
-    if bandwidths.ndim != 1 or bandwidths.shape[0] == 0:
-        raise ValueError(f"bandwidths: expected a non-empty 1-D array, got shape {tuple(bandwidths.shape)}")
     v.check_positive_int(chunk_size, "chunk_size")
     if min_cluster_size is not None:
         v.check_positive_int(min_cluster_size, "min_cluster_size")

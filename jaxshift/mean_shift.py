@@ -286,8 +286,7 @@ def mean_shift(
     implementation = None if placement is not None else _attention_implementation(backend, kernel, dim, data.dtype, m)
     if query_block is None:
         query_block = DEFAULT_QUERY_BLOCK if implementation is None else attention.DEFAULT_QUERY_BLOCK
-    v.check_positive_int(query_block, "query_block")
-    v.check_positive_int(data_block, "data_block")
+    v.check_blocks(query_block, data_block)
     return _mean_shift(
         data,
         bandwidth,
