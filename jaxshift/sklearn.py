@@ -95,6 +95,14 @@ def mean_shift(
     return model.cluster_centers_, model.labels_
 
 
+def _no_point_in_reach(bandwidth: float) -> ValueError:
+    """scikit-learn's error when no seed has a data point within the bandwidth."""
+    return ValueError(
+        f"No point was within bandwidth={bandwidth:f} of any seed. Try a different seeding strategy "
+        "or increase the bandwidth."
+    )
+
+
 def _readable(X, name: str):
     """``X`` as scikit-learn's checks expect it, with a first non-finite row named (they say only
     that there is one); bfloat16, which they cannot read, as float32."""
@@ -221,10 +229,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         if self.bin_seeding:
             seeds = np.asarray(get_bin_seeds(X, bandwidth, self.min_bin_freq))
             if len(seeds) == 0:
-                raise ValueError(
-                    f"No point was within bandwidth={bandwidth:f} of any seed. Try a different seeding strategy "
-                    "or increase the bandwidth."
-                )
+                raise _no_point_in_reach(bandwidth)
             return seeds
         return X
 
@@ -240,10 +245,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         )
         dropped = np.asarray(dropped)
         if dropped.all():
-            raise ValueError(
-                f"No point was within bandwidth={bandwidth:f} of any seed. Try a different seeding strategy "
-                "or increase the bandwidth."
-            )
+            raise _no_point_in_reach(bandwidth)
         n_iter = max(int(np.max(np.asarray(steps))) - 1, 0)
         keep = ~dropped
         return (
@@ -322,9 +324,6 @@ def _zero_bandwidth(X, seeds):
     lookup = {tuple(row): c for row, c in zip(unique, counts, strict=True)}
     found = [(tuple(s), lookup[tuple(s)]) for s in np.asarray(seeds, X.dtype) if tuple(s) in lookup]
     if not found:
-        raise ValueError(
-            "No point was within bandwidth=0.000000 of any seed. Try a different seeding strategy "
-            "or increase the bandwidth."
-        )
+        raise _no_point_in_reach(0.0)
     modes = np.array([f[0] for f in found], X.dtype)
     return modes, np.array([f[1] for f in found], float), 0, np.ones(len(found), bool)
