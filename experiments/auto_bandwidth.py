@@ -17,8 +17,9 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
 import jaxshift
-from jaxshift.bandwidth import AUTO_METHODS, clustering_bandwidth
+from jaxshift import clustering_bandwidth
 from jaxshift.demo import tutorial_data
+from jaxshift.density.clustering import AUTO_METHODS
 
 QUANTILES = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
 

@@ -95,7 +95,7 @@ def full_matrix(rows):
                 n,
                 "-",
                 f"{np.round(np.asarray(ours.bandwidth, np.float64), 4).tolist()}",
-                f"{int(ours.n_steps)} steps, converged={bool(ours.converged)}",
+                f"{int(ours.n_iter)} steps, converged={bool(ours.converged)}",
                 "-",
                 f"{cold:.2f}",
                 f"{warm:.2f}",

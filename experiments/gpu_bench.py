@@ -23,10 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from _common import median_time, timed, write_result
+from jaxshift.mean_shift import init, step, step_active
 
 import jaxshift
 from jaxshift import attention
-from jaxshift.mean_shift import init, step, step_active
 from jaxshift.reduce import prepare_data
 
 GAUSSIAN = jaxshift.get_kernel("gaussian")

@@ -22,8 +22,8 @@ from sklearn.datasets import load_iris, make_blobs
 from sklearn.preprocessing import StandardScaler
 
 import jaxshift
-from jaxshift.clusters import merge_modes
 from jaxshift.demo import tutorial_data
+from jaxshift.solvers.clusters import merge_modes
 
 jax.config.update("jax_enable_x64", True)
 

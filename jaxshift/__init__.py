@@ -1,36 +1,57 @@
-"""jaxshift: mean-shift clustering in JAX."""
+"""jaxshift: mean-shift clustering in JAX.
 
-from jaxshift import kde
-from jaxshift.bandwidth import BandwidthResult, quantile_bandwidth, rule_of_thumb, select_bandwidth
-from jaxshift.blurring import BlurringResult, blurring_mean_shift
-from jaxshift.grid import GridMeanShiftResult, grid_mean_shift
+The layers, each importing only those before it (see ``docs/architecture.md``):
+:mod:`~jaxshift.kernels` -> :mod:`~jaxshift.reduce` -> :mod:`~jaxshift.solvers` ->
+:mod:`~jaxshift.density` -> :mod:`~jaxshift.api` (re-exported here) -> the applications
+(:mod:`jaxshift.sklearn`, :mod:`jaxshift.cli`, :mod:`jaxshift.plot`, :mod:`jaxshift.io`, :mod:`jaxshift.demo`).
+"""
+
+from jaxshift.api import checking, kde
+from jaxshift.api.bandwidth import (
+    bandwidth_sweep,
+    clustering_bandwidth,
+    quantile_bandwidth,
+    rule_of_thumb,
+    select_bandwidth,
+)
+from jaxshift.api.clustering import bin_seeds, blurring_mean_shift, grid_mean_shift, mean_shift
+from jaxshift.api.reduce import kernel_sums
+from jaxshift.density.clustering import SweepResult
+from jaxshift.density.selection import BandwidthResult
 from jaxshift.kernels import KERNEL_NAMES, Kernel, get_kernel
-from jaxshift.mean_shift import MeanShiftResult, MeanShiftState, bin_seeds, init, mean_shift, run, step
-from jaxshift.reduce import KernelSums, kernel_sums, prepare_data
+from jaxshift.reduce import KernelSums, prepare_data
+from jaxshift.solvers.blurring import BlurringResult
+from jaxshift.solvers.grid import GridMeanShiftResult
+from jaxshift.solvers.mean_shift import MeanShiftInfo, MeanShiftResult, MeanShiftState, init, run, step
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BandwidthResult",
-    "kde",
-    "quantile_bandwidth",
-    "rule_of_thumb",
-    "select_bandwidth",
     "KERNEL_NAMES",
+    "BandwidthResult",
     "BlurringResult",
+    "GridMeanShiftResult",
     "Kernel",
     "KernelSums",
+    "MeanShiftInfo",
     "MeanShiftResult",
     "MeanShiftState",
+    "SweepResult",
+    "bandwidth_sweep",
     "bin_seeds",
     "blurring_mean_shift",
+    "checking",
+    "clustering_bandwidth",
     "get_kernel",
     "grid_mean_shift",
-    "GridMeanShiftResult",
     "init",
+    "kde",
     "kernel_sums",
     "mean_shift",
     "prepare_data",
+    "quantile_bandwidth",
+    "rule_of_thumb",
     "run",
+    "select_bandwidth",
     "step",
 ]

@@ -52,38 +52,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class ProgressBar:
-    """A one-line progress bar on standard error, redrawn at most 10 times a second."""
+def _progress_bar(label: str, total: int, quiet: bool, unit: str, show, stream=None):
+    """A ``progress(iteration, value)`` callback drawing a tqdm bar on standard error, with a ``close()``;
+    None with --quiet, off a terminal, or without tqdm (an optional dependency: ``jaxshift[progress]``).
 
-    def __init__(self, label: str, total: int, stream=sys.stderr, clock=time.monotonic):
-        self.label, self.total, self.stream, self.clock = label, total, stream, clock
-        self.last = 0.0
-        self.drawn = False
-
-    def __call__(self, done, detail) -> None:
-        now = self.clock()
-        if now - self.last < 0.1:
-            return
-        self.last, self.drawn = now, True
-        done = int(done)
-        filled = int(30 * min(done, self.total) / self.total)
-        text = f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} {detail}"
-        self.stream.write(text[:120].ljust(100))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r" + " " * 120 + "\r")
-            self.stream.flush()
-
-
-def _progress_bar(label: str, total: int, quiet: bool, describe) -> ProgressBar | None:
-    if quiet or not sys.stderr.isatty():
+    ``show(iteration, value)`` gives the bar's position (out of ``total``) and the text after it."""
+    stream = sys.stderr if stream is None else stream
+    if quiet or not stream.isatty():
         return None
-    bar = ProgressBar(label, total)
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print("install 'jaxshift[progress]' for a progress bar", file=stream)
+        return None
+    # miniters=0: redraw on time alone (at most every 0.1 s), also when the position stands still
+    bar = tqdm(total=total, desc=label, unit=unit, file=stream, leave=False, miniters=0)
 
-    def update(done, value):
-        bar(done, describe(value))
+    def update(iteration, value):
+        position, text = show(int(iteration), value)
+        bar.set_postfix_str(text, refresh=False)
+        bar.update(position - bar.n)
 
     update.close = bar.close
     return update
@@ -133,8 +121,8 @@ def _save_figure(path: str, fig) -> None:
 def _cluster(args) -> int:
     import numpy as np
 
+    from jaxshift import bin_seeds, mean_shift
     from jaxshift.io import load_table
-    from jaxshift.mean_shift import bin_seeds, mean_shift
 
     bandwidth = _bandwidth_arg(args.bandwidth)
     _check_outputs(args.labels_out, args.centers_out, args.plot)
@@ -150,20 +138,23 @@ def _cluster(args) -> int:
     seeds = None
     if args.bin_seeding:
         if isinstance(bandwidth, str):
+            from jaxshift.api.clustering import resolve_bandwidth
             from jaxshift.kernels import get_kernel
-            from jaxshift.mean_shift import _named_bandwidth
 
-            bandwidth = float(_named_bandwidth(np.asarray(X, np.float32), bandwidth, get_kernel(args.kernel)))
+            bandwidth = float(resolve_bandwidth(np.asarray(X, np.float32), bandwidth, get_kernel(args.kernel)))
         seeds = bin_seeds(X, bandwidth, args.min_bin_freq)
     if args.grid:
-        from jaxshift.grid import grid_mean_shift
+        from jaxshift import grid_mean_shift
 
         result = grid_mean_shift(X.astype(np.float32), bandwidth)
         k = int(result.n_clusters)
     else:
-        progress = _progress_bar(
-            "mean shift", 300, args.quiet, lambda moving: f"iterations, {int(moving)} seeds moving"
-        )
+        m = len(X) if seeds is None else len(seeds)  # the bar counts the seeds that stopped
+
+        def show(i, moving):
+            return m - int(moving), f"iteration {i}, {int(moving)} moving"
+
+        progress = _progress_bar("mean shift", m, args.quiet, "seed", show)
         try:
             result = mean_shift(
                 X.astype(np.float32), bandwidth, kernel=args.kernel, seeds=seeds, labels=args.labels, progress=progress
@@ -215,7 +206,7 @@ def _cluster(args) -> int:
 def _bandwidth(args) -> int:
     import numpy as np
 
-    from jaxshift.bandwidth import bandwidth_sweep, clustering_bandwidth, rule_of_thumb, select_bandwidth
+    from jaxshift import bandwidth_sweep, clustering_bandwidth, rule_of_thumb, select_bandwidth
     from jaxshift.io import load_table
 
     _check_outputs(args.plot)
@@ -224,7 +215,9 @@ def _bandwidth(args) -> int:
     unique, counts = np.unique(X32, axis=0, return_counts=True)
     if len(unique) < 2:
         raise ValueError(f"{args.data}: all {len(X)} rows are the same point; no bandwidth can be fitted to it")
-    progress = _progress_bar("likelihood", 100, args.quiet, lambda value: f"steps, log-likelihood {float(value):.4f}")
+    progress = _progress_bar(  # select_bandwidth takes at most max_steps=100 steps
+        "likelihood", 100, args.quiet, "step", lambda step, value: (step, f"log-likelihood {float(value):.4f}")
+    )
     start = time.perf_counter()
     try:
         chosen = select_bandwidth(
@@ -239,7 +232,7 @@ def _bandwidth(args) -> int:
     if len(unique) < len(X):
         print(f"{len(X) - len(unique)} duplicate rows: each distinct row counted once, weighted by its copies")
     status = "converged" if bool(chosen.converged) else "did NOT converge"
-    print(f"leave-one-out likelihood ({args.form}): {status} in {int(chosen.n_steps)} steps, {elapsed:.2f} s")
+    print(f"leave-one-out likelihood ({args.form}): {status} in {int(chosen.n_iter)} steps, {elapsed:.2f} s")
     print(f"  mean log-likelihood per point: {float(chosen.objective):.5g}")
     print("  bandwidth: " + np.array2string(bandwidth, precision=4, separator=", ").replace("\n", "\n             "))
     for rule in ("scott", "silverman", "normal_gradient"):

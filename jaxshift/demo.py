@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from jaxshift.mean_shift import mean_shift
+from jaxshift.api.clustering import mean_shift
 
 
 def tutorial_data() -> np.ndarray:

@@ -11,11 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxshift import kde
-from jaxshift.bandwidth import SweepResult
+from jaxshift.api import kde
+from jaxshift.density.clustering import SweepResult
 from jaxshift.kernels import get_kernel
-from jaxshift.mean_shift import init, step
 from jaxshift.reduce import prepare_data
+from jaxshift.solvers import mean_shift
 
 _MAX_PAIRS = 4  # a pairs plot shows at most this many dimensions
 
@@ -127,7 +127,7 @@ def density(X, bandwidth, *, kernel="gaussian", modes=None, resolution=120, titl
     return fig
 
 
-def trajectories(X, bandwidth, *, kernel="gaussian", seeds=None, max_steps=100, tol=1e-3, title=None):
+def trajectories(X, bandwidth, *, kernel="gaussian", seeds=None, max_iter=100, tol=1e-3, title=None):
     """The path of each seed (default: every 5th point) from its start to its mode, over the data."""
     plt = _pyplot()
     X = np.asarray(X, np.float64)
@@ -135,7 +135,7 @@ def trajectories(X, bandwidth, *, kernel="gaussian", seeds=None, max_steps=100, 
         raise ValueError(f"X: trajectory plots need 2-D data, got {X.shape[1]} dimensions")
     seeds = X[::5] if seeds is None else np.asarray(seeds, np.float64)
     paths = _paths(
-        jnp.asarray(X, jnp.float32), jnp.asarray(seeds, jnp.float32), bandwidth, get_kernel(kernel), max_steps, tol
+        jnp.asarray(X, jnp.float32), jnp.asarray(seeds, jnp.float32), bandwidth, get_kernel(kernel), max_iter, tol
     )
     fig, ax = plt.subplots(figsize=(6, 5.5), dpi=110)
     ax.scatter(X[:, 0], X[:, 1], s=6, c="lightgrey", label="data")
@@ -149,15 +149,16 @@ def trajectories(X, bandwidth, *, kernel="gaussian", seeds=None, max_steps=100, 
     return fig
 
 
-def _paths(X, seeds, bandwidth, kernel, max_steps, tol) -> np.ndarray:
-    data = prepare_data(X, jnp.asarray(bandwidth, X.dtype), None, 1024)
-    one = jax.jit(lambda st: step(st, data, kernel=kernel, tol=tol))
-    state = init(seeds)
+def _paths(X, seeds, bandwidth, kernel, max_iter, tol) -> np.ndarray:
+    """The seeds' positions after each step, stepped one at a time with the exported ``step``."""
+    data = prepare_data(X, jnp.asarray(bandwidth, X.dtype))
+    one = jax.jit(lambda st: mean_shift.step(st, data, kernel=kernel, tol=tol))
+    state = mean_shift.init(seeds, data)
     positions = [np.asarray(seeds)]
-    for _ in range(max_steps):
-        state = one(state)
-        positions.append(np.asarray(state.position))
-        if bool(jnp.all(state.converged | state.dropped)):
+    for _ in range(max_iter):
+        state, info = one(state)
+        positions.append(np.asarray(mean_shift.modes(state, data)))
+        if int(info.moving) == 0:
             break
     return np.stack(positions)
 

@@ -21,13 +21,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from jaxshift import _validation as v
-from jaxshift.bandwidth import quantile_bandwidth
-from jaxshift.clusters import nearest_center
+from jaxshift.api import validation as v
+from jaxshift.api.bandwidth import quantile_bandwidth
+from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_bandwidth
 from jaxshift.kernels import get_kernel
-from jaxshift.mean_shift import BANDWIDTH_NAMES, _named_bandwidth
-from jaxshift.mean_shift import _climb as _climb_seeds
-from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK
+from jaxshift.solvers.clusters import nearest_center
+from jaxshift.solvers.mean_shift import climb
 
 __all__ = ["MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"]
 
@@ -217,7 +216,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         if isinstance(self.bandwidth, str):
             if X.shape[0] < 2:
                 raise ValueError(f'bandwidth: "{self.bandwidth}" needs at least 2 samples, got {X.shape[0]}')
-            return float(_named_bandwidth(jnp.asarray(X), self.bandwidth, get_kernel(self.kernel)))
+            return float(resolve_bandwidth(jnp.asarray(X), self.bandwidth, get_kernel(self.kernel)))
         return float(self.bandwidth)
 
     def _seeds(self, X, bandwidth) -> np.ndarray:
@@ -281,18 +280,8 @@ class MeanShift(ClusterMixin, BaseEstimator):
 
 @partial(jax.jit, static_argnames=("kernel",))
 def _climb(X, seeds, bandwidth, max_iter, *, kernel):
-    state = _climb_seeds(
-        X,
-        bandwidth,
-        seeds,
-        None,
-        max_iter,
-        1e-3,
-        kernel=kernel,
-        query_block=DEFAULT_QUERY_BLOCK,
-        data_block=DEFAULT_DATA_BLOCK,
-    )
-    return state.position, state.log_intensity, state.dropped, state.converged | state.dropped, state.n_iter
+    out = climb(X, seeds, bandwidth, kernel=kernel, max_iter=max_iter)
+    return out.modes, out.log_intensity, out.dropped, out.converged | out.dropped, out.seed_steps
 
 
 @jax.jit

@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 from jax.sharding import NamedSharding, PartitionSpec  # noqa: E402
 
 import jaxshift  # noqa: E402
-from jaxshift import kde, sharding  # noqa: E402
+from jaxshift import kde  # noqa: E402
+from jaxshift.reduce import sharding  # noqa: E402
 
 
 def main() -> None:
@@ -63,7 +64,7 @@ def main() -> None:
         )
         np.testing.assert_allclose(kde.kfold_log_likelihood(Xs, bandwidth), kde.kfold_log_likelihood(X, bandwidth))
         np.testing.assert_allclose(
-            kde.heldout_log_likelihood(Xs, X[:30], bandwidth), kde.heldout_log_likelihood(X, X[:30], bandwidth)
+            kde.heldout_log_likelihood(X[:30], Xs, bandwidth), kde.heldout_log_likelihood(X[:30], X, bandwidth)
         )
         checks += 4
     key = jax.random.key(0)

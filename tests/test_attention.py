@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import jaxshift
-from jaxshift.attention import attention_available, attention_means, emulated_attention, head_dim
+from jaxshift import kernel_sums
 from jaxshift.kernels import get_kernel
-from jaxshift.reduce import kernel_sums
+from jaxshift.reduce.attention import attention_available, attention_means, emulated_attention, head_dim
 
 
 def _blobs(n_per=200, dtype=np.float32, seed=0):

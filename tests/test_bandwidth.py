@@ -67,7 +67,7 @@ def test_diagonal_optimum_matches_statsmodels_cv_ml():
 @pytest.mark.parametrize("form", ["scalar", "diagonal", "full"])
 def test_selected_bandwidth_is_a_maximum(form):
     result = jaxshift.select_bandwidth(X, form=form)
-    assert bool(result.converged) and int(result.n_steps) < 100
+    assert bool(result.converged) and int(result.n_iter) < 100
     best = float(kde.loo_log_likelihood(X, result.bandwidth))
     np.testing.assert_allclose(float(result.objective), best, rtol=1e-12)
     for factor in (0.9, 1.1):
@@ -86,7 +86,7 @@ def test_selection_works_under_jit_and_vmap():
 
 def test_any_optax_optimiser_can_be_swapped_in():
     lbfgs = jaxshift.select_bandwidth(X)
-    adam = jaxshift.select_bandwidth(X, optimizer=optax.adam(0.05), max_steps=1000, tol=1e-5)
+    adam = jaxshift.select_bandwidth(X, optimizer=optax.adam(0.05), max_iter=1000, tol=1e-5)
     assert bool(adam.converged)
     np.testing.assert_allclose(float(adam.bandwidth), float(lbfgs.bandwidth), rtol=1e-3)
 
@@ -117,7 +117,7 @@ def test_weights_equal_to_counts_replace_duplicates():
         (X, {"objective": "aic"}, "objective: expected one of 'loo', 'kfold', 'minibatch'"),
         (X, {"init": "magic"}, "init: expected one of 'scott'"),
         (X, {"init": np.ones(2), "form": "scalar"}, "init: has the diagonal form but form='scalar'"),
-        (X, {"max_steps": 0}, "max_steps: must be an integer >= 1"),
+        (X, {"max_iter": 0}, "max_iter: must be an integer >= 1"),
     ],
 )
 def test_bad_input_gets_a_clear_error(data, kwargs, message):
@@ -126,7 +126,7 @@ def test_bad_input_gets_a_clear_error(data, kwargs, message):
 
 
 def test_sweep_in_chunks_equals_one_bandwidth_at_a_time():
-    from jaxshift.bandwidth import bandwidth_sweep
+    from jaxshift import bandwidth_sweep
 
     hs = np.geomspace(0.3, 3.0, 7)
     sweep = bandwidth_sweep(X, hs, chunk_size=3)
@@ -146,7 +146,7 @@ def test_sweep_in_chunks_equals_one_bandwidth_at_a_time():
     ],
 )
 def test_stable_plateau(counts, expected):
-    from jaxshift.bandwidth import _stable_plateau
+    from jaxshift.density.clustering import stable_plateau as _stable_plateau
 
     hs = np.geomspace(0.1, 10.0, len(counts))
     chosen = float(_stable_plateau(hs, np.array(counts)))
@@ -173,7 +173,7 @@ def test_auto_bandwidth_finds_the_tutorials_two_clusters(tutorial_data):
 
 
 def test_auto_on_a_subsample_is_rescaled_to_the_full_size(tutorial_data):
-    from jaxshift.bandwidth import clustering_bandwidth
+    from jaxshift import clustering_bandwidth
 
     full = float(clustering_bandwidth(tutorial_data))
     sub = float(clustering_bandwidth(tutorial_data, max_points=100))

@@ -32,4 +32,4 @@ def test_running_to_collapse_gives_the_tutorials_single_cluster(tutorial_data):
 def test_points_follow_the_float64_reference(tutorial_data):
     result = jaxshift.blurring_mean_shift(tutorial_data, 2.0, max_iter=3, entropy_tol=0.0)
     assert int(result.n_iter) == 3
-    np.testing.assert_allclose(np.asarray(result.points), numpy_blurring_steps(tutorial_data, 2.0, 3), atol=1e-10)
+    np.testing.assert_allclose(np.asarray(result.modes), numpy_blurring_steps(tutorial_data, 2.0, 3), atol=1e-10)

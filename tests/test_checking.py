@@ -36,8 +36,8 @@ NAN_ROW[7, 1] = np.nan
         ),
         (lambda: jax.jit(checking.select_bandwidth)(NAN_ROW), "data: row 7 is not finite"),
         (
-            lambda: jax.jit(lambda x: checking.select_bandwidth(x, max_steps=1, require_convergence=True))(X),
-            "max_steps: the optimiser did not converge in 1 steps",
+            lambda: jax.jit(lambda x: checking.select_bandwidth(x, max_iter=1, require_convergence=True))(X),
+            "max_iter: the optimiser did not converge in 1 steps",
         ),
     ],
 )

@@ -1,6 +1,8 @@
+import io
 import re
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -153,17 +155,61 @@ def test_progress_callbacks_report_every_step(tutorial_data):
     assert len(steps) >= 1 and all(np.isfinite(steps))
 
 
-def test_progress_bar_draws_and_clears_one_line():
-    import io
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
 
-    from jaxshift.cli import ProgressBar
 
-    times = iter([100.0, 100.05])  # the second update comes 50 ms after the first
-    stream = io.StringIO()
-    bar = ProgressBar("mean shift", 10, stream=stream, clock=lambda: next(times))
-    bar(5, "iterations, 12 seeds moving")
-    bar(6, "throttled: within 0.1 s of the last draw")
-    bar.close()
+def test_the_progress_bar_is_tqdm_counting_the_seeds_that_stopped():
+    pytest.importorskip("tqdm")
+    from jaxshift.cli import _progress_bar
+
+    def show(i, moving):
+        return 10 - int(moving), f"iteration {i}, {int(moving)} moving"
+
+    stream = FakeTerminal()
+    progress = _progress_bar("mean shift", 10, False, "seed", show, stream=stream)
+    assert progress is not None
+    for iteration, moving in ((1, np.int32(6)), (2, np.int64(0))):
+        time.sleep(0.15)  # tqdm redraws at most every 0.1 s
+        progress(np.int32(iteration), moving)
+    progress.close()
+    progress(3, 0)  # late calls after close() are ignored
     text = stream.getvalue()
-    assert "mean shift [###############...............] 5/10 iterations, 12 seeds moving" in text
-    assert "throttled" not in text and "\n" not in text
+    assert "mean shift:   0%|" in text and "0/10 " in text  # drawn at once
+    assert "4/10 " in text and "iteration 1, 6 moving" in text
+    assert "10/10 " in text and "iteration 2, 0 moving" in text
+    assert "iteration 3" not in text and "\n" not in text  # one line, redrawn in place
+    assert text.endswith("\r")  # and cleared by close()
+
+
+def test_no_progress_bar_when_quiet_off_a_terminal_or_without_tqdm(monkeypatch):
+    from jaxshift.cli import _progress_bar
+
+    def show(i, value):
+        return i, ""
+
+    assert _progress_bar("likelihood", 100, True, "step", show, stream=FakeTerminal()) is None
+    assert _progress_bar("likelihood", 100, False, "step", show, stream=io.StringIO()) is None
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # `from tqdm import tqdm` raises ImportError
+    stream = FakeTerminal()
+    assert _progress_bar("likelihood", 100, False, "step", show, stream=stream) is None
+    assert stream.getvalue() == "install 'jaxshift[progress]' for a progress bar\n"
+
+
+def test_the_library_does_not_import_tqdm():
+    code = "import sys, jaxshift, jaxshift.cli, jaxshift.io; assert 'tqdm' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_cluster_on_a_terminal_draws_the_bar_on_stderr(blobs_csv, monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    from jaxshift import cli
+
+    monkeypatch.setattr(cli, "_use_compilation_cache", lambda: None)  # leave this process's JAX settings alone
+    stderr = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert cli.main(["cluster", str(blobs_csv[0]), "--bandwidth", "1.0"]) == 0
+    assert "2 clusters" in capsys.readouterr().out
+    assert "mean shift:   0%|" in stderr.getvalue() and "0/100 " in stderr.getvalue()
+    assert stderr.getvalue().endswith("\r")

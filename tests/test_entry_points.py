@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxshift
-from jaxshift import bandwidth, kde
+from jaxshift import kde
 from jaxshift import sklearn as js
 
 X = np.random.default_rng(0).normal(size=(12, 2))
@@ -19,7 +19,7 @@ ENTRY_POINTS = {
     "log_density": lambda data=X, h=1.0, **kw: kde.log_density(X[:3], data, h, **kw),
     "loo_log_likelihood": lambda data=X, h=1.0, **kw: kde.loo_log_likelihood(data, h, **kw),
     "kfold_log_likelihood": lambda data=X, h=1.0, **kw: kde.kfold_log_likelihood(data, h, **kw),
-    "heldout_log_likelihood": lambda data=X, h=1.0, **kw: kde.heldout_log_likelihood(data, X[:3], h, **kw),
+    "heldout_log_likelihood": lambda data=X, h=1.0, **kw: kde.heldout_log_likelihood(X[:3], data, h, **kw),
     "minibatch_loo_log_likelihood": lambda data=X, h=1.0, **kw: kde.minibatch_loo_log_likelihood(
         data, h, KEY, batch_size=4, **kw
     ),
@@ -27,11 +27,11 @@ ENTRY_POINTS = {
 }
 # entry points without a bandwidth argument
 DATA_ONLY = {
-    "select_bandwidth": lambda data=X, **kw: bandwidth.select_bandwidth(data, max_steps=2, **kw),
-    "rule_of_thumb": lambda data=X, **kw: bandwidth.rule_of_thumb(data, **kw),
-    "quantile_bandwidth": lambda data=X, **kw: bandwidth.quantile_bandwidth(data, **kw),
-    "clustering_bandwidth": lambda data=X, **kw: bandwidth.clustering_bandwidth(data, **kw),
-    "bandwidth_sweep": lambda data=X, **kw: bandwidth.bandwidth_sweep(data, [0.5, 1.0], clusters=False, **kw),
+    "select_bandwidth": lambda data=X, **kw: jaxshift.select_bandwidth(data, max_iter=2, **kw),
+    "rule_of_thumb": lambda data=X, **kw: jaxshift.rule_of_thumb(data, **kw),
+    "quantile_bandwidth": lambda data=X, **kw: jaxshift.quantile_bandwidth(data, **kw),
+    "clustering_bandwidth": lambda data=X, **kw: jaxshift.clustering_bandwidth(data, **kw),
+    "bandwidth_sweep": lambda data=X, **kw: jaxshift.bandwidth_sweep(data, [0.5, 1.0], clusters=False, **kw),
     "bin_seeds": lambda data=X, **kw: jaxshift.bin_seeds(data, 1.0, **kw),
 }
 
@@ -128,19 +128,19 @@ def test_bad_weights_are_rejected_everywhere(entry, w, message):
     [
         (lambda: jaxshift.mean_shift(X, 1.0, seeds=np.zeros((2, 3))), "seeds: has 3 columns but the data has 2"),
         (lambda: kde.log_density(np.zeros((2, 3)), X, 1.0), "points: has 3 columns but the data has 2"),
-        (lambda: kde.heldout_log_likelihood(X, np.zeros((2, 1)), 1.0), "points: has 1 columns"),
+        (lambda: kde.heldout_log_likelihood(np.zeros((2, 1)), X, 1.0), "points: has 1 columns"),
         (lambda: jaxshift.kernel_sums(np.zeros((2, 3)), X, 1.0, kernel="flat"), "queries: has 3 columns"),
         (lambda: js.MeanShift(bandwidth=1.0, seeds=np.zeros((2, 3))).fit(X), "seeds: have 3 features but X has 2"),
         (lambda: jaxshift.mean_shift(X, 1.0, max_iter=0), "max_iter: must be an integer >= 1, got 0"),
         (lambda: jaxshift.mean_shift(X, 1.0, max_iter=None), "max_iter: must be an integer >= 1, got None"),
         (lambda: jaxshift.mean_shift(X, 1.0, max_iter=np.nan), "max_iter: must be an integer >= 1, got nan"),
         (lambda: jaxshift.blurring_mean_shift(X, 1.0, max_iter=-1), "max_iter: must be an integer >= 1"),
-        (lambda: bandwidth.select_bandwidth(X, max_steps=0), "max_steps: must be an integer >= 1"),
+        (lambda: jaxshift.select_bandwidth(X, max_iter=0), "max_iter: must be an integer >= 1"),
         (lambda: js.MeanShift(max_iter=-1).fit(X), "max_iter: must be an integer >= 0"),
         (lambda: jaxshift.mean_shift(X, 1.0, tol=-1e-3), "tol: must be a finite number >= 0"),
         (lambda: jaxshift.mean_shift(X, 1.0, tol="small"), "tol: must be a finite number >= 0, got 'small'"),
         (lambda: jaxshift.mean_shift(X, 1.0, tol=None), "tol: must be a finite number >= 0, got None"),
-        (lambda: bandwidth.select_bandwidth(X, tol=np.inf), "tol: must be a finite number >= 0"),
+        (lambda: jaxshift.select_bandwidth(X, tol=np.inf), "tol: must be a finite number >= 0"),
         (lambda: jaxshift.blurring_mean_shift(X, 1.0, tol=-1.0), "tol: must be a finite number >= 0"),
         (lambda: jaxshift.mean_shift(X, 1.0, merge_radius=np.nan), "merge_radius: must be a finite number"),
         (lambda: jaxshift.mean_shift(X, 1.0, query_block=0), "query_block: must be an integer >= 1"),
@@ -148,19 +148,19 @@ def test_bad_weights_are_rejected_everywhere(entry, w, message):
         (lambda: kde.kfold_log_likelihood(X, 1.0, n_folds=1), "n_folds: must be an integer >= 2"),
         (lambda: kde.minibatch_loo_log_likelihood(X, 1.0, None), "key: expected a JAX random key"),
         (lambda: kde.minibatch_loo_log_likelihood(X, 1.0, 3), "key: expected a JAX random key"),
-        (lambda: bandwidth.select_bandwidth(X, key=7), "key: expected a JAX random key"),
-        (lambda: bandwidth.quantile_bandwidth(X, 0), r"quantile: must be a number in \(0, 1\]"),
-        (lambda: bandwidth.quantile_bandwidth(X, "a"), r"quantile: must be a number in \(0, 1\]"),
-        (lambda: bandwidth.clustering_bandwidth(X, n_candidates=0), "n_candidates: must be an integer >= 2"),
-        (lambda: bandwidth.clustering_bandwidth(X, max_points=0), "max_points: must be an integer >= 2"),
-        (lambda: bandwidth.clustering_bandwidth(np.ones((5, 2))), "data: every column is constant"),
-        (lambda: bandwidth.rule_of_thumb(np.ones((5, 2))), "data: every column is constant"),
-        (lambda: bandwidth.rule_of_thumb(np.c_[X[:, 0], np.ones(12)], form="diagonal"), "data: column 1 is constant"),
+        (lambda: jaxshift.select_bandwidth(X, key=7), "key: expected a JAX random key"),
+        (lambda: jaxshift.quantile_bandwidth(X, 0), r"quantile: must be a number in \(0, 1\]"),
+        (lambda: jaxshift.quantile_bandwidth(X, "a"), r"quantile: must be a number in \(0, 1\]"),
+        (lambda: jaxshift.clustering_bandwidth(X, n_candidates=0), "n_candidates: must be an integer >= 2"),
+        (lambda: jaxshift.clustering_bandwidth(X, max_points=0), "max_points: must be an integer >= 2"),
+        (lambda: jaxshift.clustering_bandwidth(np.ones((5, 2))), "data: every column is constant"),
+        (lambda: jaxshift.rule_of_thumb(np.ones((5, 2))), "data: every column is constant"),
+        (lambda: jaxshift.rule_of_thumb(np.c_[X[:, 0], np.ones(12)], form="diagonal"), "data: column 1 is constant"),
         (lambda: jaxshift.mean_shift(np.ones((5, 2)), "scott"), "data: every column is constant"),
-        (lambda: bandwidth.bandwidth_sweep(X, []), "bandwidths: expected a non-empty 1-D array"),
-        (lambda: bandwidth.bandwidth_sweep(X, [1.0, 0.0]), "bandwidths: must all be finite and > 0"),
-        (lambda: bandwidth.bandwidth_sweep(X, [1 + 1j]), "bandwidths: must be real numbers"),
-        (lambda: bandwidth.bandwidth_sweep(X, None), "bandwidths: expected a 1-D array"),
+        (lambda: jaxshift.bandwidth_sweep(X, []), "bandwidths: expected a non-empty 1-D array"),
+        (lambda: jaxshift.bandwidth_sweep(X, [1.0, 0.0]), "bandwidths: must all be finite and > 0"),
+        (lambda: jaxshift.bandwidth_sweep(X, [1 + 1j]), "bandwidths: must be real numbers"),
+        (lambda: jaxshift.bandwidth_sweep(X, None), "bandwidths: expected a 1-D array"),
         (lambda: jaxshift.bin_seeds(X, -1.0), "bin_size: must be a finite number >= 0"),
         (lambda: jaxshift.bin_seeds(X, 1.0, 0), "min_bin_freq: must be an integer >= 1"),
         (lambda: jaxshift.kernel_sums(X, X, 1.0, kernel="gaussian", profile="pdf"), "profile: expected one of"),
@@ -197,7 +197,7 @@ KERNEL_CALLS = {
     "blurring_mean_shift": lambda k: jaxshift.blurring_mean_shift(X, 1.0, kernel=k),
     "kernel_sums": lambda k: jaxshift.kernel_sums(X, X, 1.0, kernel=k),
     "log_density": lambda k: kde.log_density(X, X, 1.0, kernel=k),
-    "bandwidth_sweep": lambda k: bandwidth.bandwidth_sweep(X, [1.0], kernel=k),
+    "bandwidth_sweep": lambda k: jaxshift.bandwidth_sweep(X, [1.0], kernel=k),
     "MeanShift": lambda k: js.MeanShift(kernel=k).fit(X),
 }
 

@@ -16,7 +16,6 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import jaxshift
-from jaxshift import bandwidth as bw
 from jaxshift import cli, kde
 from jaxshift import sklearn as js
 
@@ -151,7 +150,7 @@ def _case(rng, i):
         return entry, lambda: jaxshift.mean_shift(X, h, kernel=k, weights=w, max_iter=it, tol=tol), False
     if entry == "blurring_mean_shift":
         h, k, it = _bandwidth(rng, scale), _kernel(rng, TWO), _count(rng)
-        return entry, lambda: jaxshift.blurring_mean_shift(X, h, kernel=k, max_iter=it).points, False
+        return entry, lambda: jaxshift.blurring_mean_shift(X, h, kernel=k, max_iter=it).modes, False
     if entry == "kernel_sums":
         h, k, w = _bandwidth(rng, scale, vector=True), _kernel(rng, TWO), _weights(rng)
         Y = X if rng.random() < 0.8 else _odd_points(rng)
@@ -165,10 +164,10 @@ def _case(rng, i):
     if entry == "rule_of_thumb":
         rule = ["scott", "silverman", "normal_gradient", "bogus"][rng.integers(4)]
         form = ["scalar", "diagonal", "full", "round"][rng.integers(4)]
-        return entry, lambda: bw.rule_of_thumb(X, rule, form=form, weights=_weights(rng)), False
+        return entry, lambda: jaxshift.rule_of_thumb(X, rule, form=form, weights=_weights(rng)), False
     if entry == "quantile_bandwidth":
         q = [0.3, 0.5, 1.0, 0, -0.1, 2.0, np.nan, "q"][rng.integers(8)]
-        return entry, lambda: bw.quantile_bandwidth(X, q), False
+        return entry, lambda: jaxshift.quantile_bandwidth(X, q), False
     if entry == "bin_seeds":
         size = [scale, 0.0, -1.0, np.nan, np.inf, "s"][rng.integers(6)]
         return entry, lambda: jaxshift.bin_seeds(X, size, [1, 2, 0, -1][rng.integers(4)]), False

@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 import jaxshift
-from jaxshift import grid
+from jaxshift.solvers import grid
 
 
 def separated_blobs(seed, n=400, dim=2, std=1.0, spacing=12.0):

@@ -134,26 +134,25 @@ def test_max_iter_is_respected_and_non_convergence_reported():
     assert int(result.n_iter) == 2
     assert not bool(result.all_converged)
     assert not np.all(np.asarray(result.converged))
-    state = jaxshift.run(
-        jaxshift.init(jnp.asarray(X)),
-        prepare_data(jnp.asarray(X), 3.0, None, 64),
-        kernel=jaxshift.get_kernel("gaussian"),
-        max_iter=2,
+    data = prepare_data(jnp.asarray(X), 3.0, None, 64)
+    state, info, n_iter = jaxshift.run(
+        jaxshift.init(jnp.asarray(X), data), data, kernel=jaxshift.get_kernel("gaussian"), max_iter=2
     )
-    assert int(state.n_iter.max()) == 2
+    assert int(n_iter) == 2 and int(state.seed_steps.max()) == 2
+    assert int(info.moving) == int(np.sum(~np.asarray(state.converged)))
 
 
 def test_converged_seeds_are_frozen():
     X = blobs(9, n=150)
     kernel = jaxshift.get_kernel("gaussian")
     data = prepare_data(jnp.asarray(X), 2.0, None, 64)
-    state = jaxshift.init(jnp.asarray(X))
+    state = jaxshift.init(jnp.asarray(X), data)
     for _ in range(6):
         before = state
-        state = jaxshift.step(state, data, kernel=kernel, query_block=16)
+        state, _ = jaxshift.step(state, data, kernel=kernel, query_block=16)
         frozen = np.asarray(before.converged)
         np.testing.assert_array_equal(np.asarray(state.position)[frozen], np.asarray(before.position)[frozen])
-        np.testing.assert_array_equal(np.asarray(state.n_iter)[frozen], np.asarray(before.n_iter)[frozen])
+        np.testing.assert_array_equal(np.asarray(state.seed_steps)[frozen], np.asarray(before.seed_steps)[frozen])
     assert np.asarray(state.converged).any()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import jaxshift
-from jaxshift import bandwidth, kde
+from jaxshift import kde
 
 KERNELS = ("gaussian", "flat", "epanechnikov", "biweight")
 rng = np.random.default_rng(3)
@@ -115,9 +115,9 @@ def test_leave_one_out_on_duplicates_stays_finite_as_the_bandwidth_shrinks():
     # a copy's twin is at distance 0, so the likelihood grows like -d log h: unbounded, hence select_bandwidth's error
     assert values[-1] > values[0]
     with pytest.raises(ValueError, match="data: has exact duplicates"):
-        bandwidth.select_bandwidth(X)
+        jaxshift.select_bandwidth(X)
     unique, counts = np.unique(X, axis=0, return_counts=True)
-    assert all_finite(bandwidth.select_bandwidth(unique, weights=counts, max_steps=5))
+    assert all_finite(jaxshift.select_bandwidth(unique, weights=counts, max_iter=5))
 
 
 @pytest.mark.parametrize("kernel", ("gaussian", "flat", "biweight"))  # epanechnikov steps as flat does
@@ -131,18 +131,18 @@ def test_constant_data(kernel):
     assert all_finite(kde.loo_log_likelihood(X, 1.0, kernel=kernel))
     blurred = jaxshift.blurring_mean_shift(X, 1.0, kernel=kernel)
     assert all_finite(blurred) and int(blurred.n_clusters) == 1
-    assert all_finite(bandwidth.quantile_bandwidth(X))  # zero, as scikit-learn's
+    assert all_finite(jaxshift.quantile_bandwidth(X))  # zero, as scikit-learn's
 
 
 def test_constant_data_under_jit_does_not_hang_or_give_nan():
     # values cannot raise under jit: the automatic bandwidth falls back to a finite one
     X = np.full((12, 2), 3.0)
-    h = jax.jit(bandwidth.clustering_bandwidth)(X)
+    h = jax.jit(jaxshift.clustering_bandwidth)(X)
     assert np.isfinite(float(h)) and float(h) > 0
 
 
 def test_merging_modes_ends_even_with_nan():
-    from jaxshift.clusters import merge_modes
+    from jaxshift.solvers.clusters import merge_modes
 
     modes = jnp.array([[np.nan, 0.0], [0.0, 0.0], [5.0, 5.0]])
     clusters = merge_modes(modes, jnp.zeros(3), jnp.ones(3, bool), 1.0, max_clusters=3)
@@ -159,10 +159,10 @@ def test_collinear_data_with_a_full_bandwidth_matrix():
     nearly = np.cov(X, rowvar=False) + 1e-9 * np.eye(3)
     assert all_finite(kde.log_density(X[:5], X, nearly))
     with pytest.raises(ValueError, match="data: is rank-deficient"):
-        bandwidth.select_bandwidth(X, form="full")
+        jaxshift.select_bandwidth(X, form="full")
     with pytest.raises(ValueError, match="data: is rank-deficient"):
-        bandwidth.rule_of_thumb(X, form="full")
-    assert all_finite(bandwidth.rule_of_thumb(X, form="diagonal"))
+        jaxshift.rule_of_thumb(X, form="full")
+    assert all_finite(jaxshift.rule_of_thumb(X, form="diagonal"))
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

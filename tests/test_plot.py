@@ -1,13 +1,16 @@
 import numpy as np
 import pytest
 
+import jaxshift
+
 pytest.importorskip("matplotlib")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-import jaxshift  # noqa: E402
-from jaxshift import plot  # noqa: E402
-from jaxshift.bandwidth import bandwidth_sweep  # noqa: E402
+from jaxshift import (
+    bandwidth_sweep,  # noqa: E402
+    plot,  # noqa: E402
+)
 
 
 def saved(fig, path):

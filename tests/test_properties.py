@@ -126,6 +126,6 @@ def test_integer_weights_equal_duplicated_points(X, counts, kernel):
         kde.log_density(X, X, H, kernel=kernel, weights=counts), kde.log_density(X, copies, H, kernel=kernel), atol=1e-9
     )
     np.testing.assert_allclose(
-        kde.heldout_log_likelihood(X, X[:4], H, weights=counts), kde.heldout_log_likelihood(copies, X[:4], H), atol=1e-9
+        kde.heldout_log_likelihood(X[:4], X, H, weights=counts), kde.heldout_log_likelihood(X[:4], copies, H), atol=1e-9
     )
     assert jnp.all(jnp.isfinite(weighted.modes))

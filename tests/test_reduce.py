@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from references import NUMPY_DENSITIES, NUMPY_SHADOWS
 
+from jaxshift import kernel_sums
 from jaxshift.kernels import KERNEL_NAMES, get_kernel
-from jaxshift.reduce import kernel_sums, spatial_order
+from jaxshift.reduce import spatial_order
 
 
 def brute_force(Y, X, h, profile, w):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jaxshift import sharding
+from jaxshift.reduce import sharding
 
 
 def test_every_entry_point_gives_the_single_device_result_on_sharded_data():

@@ -21,7 +21,7 @@ Half precision is made to serve as follows:
   for every seed within :data:`MAX_BLOCK_RADIUS` of the centre. Blocks wider than that take the
   exact fp32 step instead.
 
-:func:`jaxshift.mean_shift.mean_shift` uses it for the Gaussian kernel on GPUs and finishes with
+:func:`jaxshift.mean_shift` uses it for the Gaussian kernel on GPUs and finishes with
 exact fp32 steps (see ``backend`` there), so the modes returned agree with the fp32 path.
 """
 

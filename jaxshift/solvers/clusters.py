@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift.reduce import squared_distances
+from jaxshift.solvers import loop
 
 Array = jax.Array
 
@@ -59,11 +60,7 @@ def merge_modes(
     sorted_modes = modes[order]
     radius_sq = jnp.square(jnp.asarray(radius, modes.dtype))
 
-    def cond(carry):
-        alive, _, _, _ = carry
-        return jnp.any(alive)
-
-    def body(carry):
+    def keep_strongest(carry):
         alive, owner, center_index, k = carry
         i = jnp.argmax(alive).astype(jnp.int32)
         near = alive & (_scaled_sq_dist(sorted_modes, sorted_modes[i], inv_bandwidth) <= radius_sq)
@@ -71,15 +68,17 @@ def merge_modes(
         near = near.at[i].set(True)
         owner = jnp.where(near, k, owner)
         center_index = center_index.at[k].set(i, mode="drop")
-        return alive & ~near, owner, center_index, k + 1
+        return (alive & ~near, owner, center_index, k + 1), ()
 
-    init = (
+    start = (
         valid[order],
         jnp.full((m,), -1, jnp.int32),
         jnp.zeros((max_clusters,), jnp.int32),
         jnp.zeros((), jnp.int32),
     )
-    _, owner, center_index, n_clusters = jax.lax.while_loop(cond, body, init)
+    (_, owner, center_index, n_clusters), _, _ = loop.run(
+        keep_strongest, start, max_iter=m, done=lambda carry: ~jnp.any(carry[0])
+    )
     filled = jnp.arange(max_clusters) < n_clusters
     centers = jnp.where(filled[:, None], sorted_modes[center_index], 0.0)
     mode_labels = jnp.zeros((m,), jnp.int32).at[order].set(owner)

@@ -25,8 +25,9 @@ How it is computed, with static shapes throughout (``jit`` compiles it once per 
   that cell and the next two, where their keys are in range.
 - A point has converged when it moved at most ``tol`` cells; the loop stops when all have, or
   after ``max_iter`` iterations.
-- Outside ``jit`` the points are first merged into one row per occupied cell (its mean, weighted
-  by its count), and only these rows iterate, padded to a power of two so that few sizes compile.
+- Outside ``jit`` (:func:`solve_on_cells` after :func:`occupied_cells`) the points are first
+  merged into one row per occupied cell (its mean, weighted by its count), and only these rows
+  iterate, padded to a power of two so that few sizes compile.
   After the first iteration all points of a cell coincide anyway, so the positions are the same
   as when every point iterates (which is what happens under ``jit``, where the number of occupied
   cells is not known when compiling); only the first iteration's shift is measured from the
@@ -60,16 +61,13 @@ Example:
 from __future__ import annotations
 
 import itertools
-from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from jaxshift import _validation as v
-from jaxshift import sharding
-from jaxshift.clusters import cluster_sizes, merge_modes, sorted_runs
+from jaxshift.solvers import loop
+from jaxshift.solvers.clusters import cluster_sizes, merge_modes, sorted_runs
 
 Array = jax.Array
 
@@ -77,7 +75,7 @@ MAX_DIM = 6  # 3^6 = 729 neighbour cells per cell (243 searches per iteration): 
 
 
 class GridMeanShiftResult(NamedTuple):
-    """What :func:`grid_mean_shift` returns (field names as in :class:`jaxshift.mean_shift.MeanShiftResult`)."""
+    """What :func:`jaxshift.grid_mean_shift` returns (the vocabulary of ``MeanShiftResult``)."""
 
     modes: Array  # shape=(n, d): each point's final position
     converged: Array  # shape=(n,), bool: the point's last move was at most tol cells
@@ -85,6 +83,7 @@ class GridMeanShiftResult(NamedTuple):
     centers: Array  # shape=(max_clusters, d): the first n_clusters rows are valid, the rest zero
     n_clusters: Array  # shape=(), int32
     labels: Array  # shape=(n,), int32: cluster of each data point
+    mode_labels: Array  # shape=(n,), int32: the same (every point is its own seed)
     cluster_sizes: Array  # shape=(max_clusters,), int32: points labelled to each cluster
     bandwidth: Array  # shape=() or (d,): the cell side used
 
@@ -94,13 +93,14 @@ class GridMeanShiftResult(NamedTuple):
         return jnp.all(self.converged, axis=-1)
 
 
-def _key_dtype():
+def key_dtype():
+    """The dtype of the cell keys: int64 with JAX's x64 mode, else int32."""
     return jnp.int64 if jax.config.jax_enable_x64 else jnp.int32
 
 
 def _grid_shape(scaled: Array) -> tuple[Array, Array]:
     """Extent (cells per dimension, padded by one on each side) and row-major strides."""
-    extent = jnp.floor(jnp.max(scaled, axis=0)).astype(_key_dtype()) + 3
+    extent = jnp.floor(jnp.max(scaled, axis=0)).astype(key_dtype()) + 3
     strides = jnp.flip(jnp.cumprod(jnp.flip(jnp.concatenate([extent[1:], jnp.ones((1,), extent.dtype)]))))
     return extent, strides
 
@@ -147,12 +147,11 @@ def _neighbour_means(counts: Array, sums: Array, cell_keys: Array, n_runs: Array
     return moment / jnp.where(occupied, total, 1.0)[:, None]
 
 
-class _Loop(NamedTuple):
+class GridState(NamedTuple):
     position: Array  # (m, d), in cells, sorted by the cell keys of the previous iteration
     weight: Array  # (m,): number of points each row stands for
     index: Array  # (m,), int32: original row of each row
     converged: Array  # (m,), bool
-    iteration: Array  # (), int32
 
 
 def _sorted_by_cell(position: Array, weight: Array, index: Array, strides: Array):
@@ -171,13 +170,14 @@ def _cell_totals(position: Array, weight: Array, run: Array) -> tuple[Array, Arr
     return corner, total, moment
 
 
-def _step(state: _Loop, strides: Array, tol) -> _Loop:
+def step(state: GridState, strides: Array, tol) -> tuple[GridState, tuple]:
+    """Every row moves to the mean of the points in the 3^d cells around its own."""
     keys, index, weight, position = _sorted_by_cell(state.position, state.weight, state.index, strides)
     run, cell_keys, n_runs = _runs(keys)
     corner, total, moment = _cell_totals(position, weight, run)
     new = corner + _neighbour_means(total, moment, cell_keys, n_runs, strides)[run]
     shift_sq = jnp.sum(jnp.square(new - position), axis=1)
-    return _Loop(new, weight, index, shift_sq <= jnp.square(tol), state.iteration + 1)
+    return GridState(new, weight, index, shift_sq <= jnp.square(tol)), ()
 
 
 def _climb_and_merge(position, weight, strides, max_iter, tol, merge_radius, *, max_clusters):
@@ -186,12 +186,10 @@ def _climb_and_merge(position, weight, strides, max_iter, tol, merge_radius, *, 
     Returns the rows' final positions, converged flags and cluster labels (all in the input order),
     the iterations run and the :class:`~jaxshift.clusters.Clusters` (in cells)."""
     m = position.shape[0]
-
-    def cond(st: _Loop):
-        return (st.iteration < max_iter) & ~jnp.all(st.converged)
-
-    start = _Loop(position, weight, jnp.arange(m, dtype=jnp.int32), jnp.zeros((m,), bool), jnp.zeros((), jnp.int32))
-    state = jax.lax.while_loop(cond, lambda st: _step(st, strides, tol), start)
+    start = GridState(position, weight, jnp.arange(m, dtype=jnp.int32), jnp.zeros((m,), bool))
+    state, _, n_iter = loop.run(
+        lambda st: step(st, strides, tol), start, max_iter=max_iter, done=lambda st: jnp.all(st.converged)
+    )
 
     # Clusters: the cells the rows end in, strongest (most points) first.
     keys, index, weight, position = _sorted_by_cell(state.position, state.weight, state.index, strides)
@@ -206,7 +204,7 @@ def _climb_and_merge(position, weight, strides, max_iter, tol, merge_radius, *, 
     labels = jnp.zeros((m,), jnp.int32).at[index].set(clusters.mode_labels[run])
     final = jnp.zeros_like(position).at[index].set(position)
     converged = jnp.zeros((m,), bool).at[state.index].set(state.converged)
-    return final, converged, labels, state.iteration, clusters
+    return final, converged, labels, n_iter, clusters
 
 
 def _result(data, bandwidth, lower, final, converged, labels, n_iter, clusters, fits, max_clusters):
@@ -220,6 +218,7 @@ def _result(data, bandwidth, lower, final, converged, labels, n_iter, clusters, 
         centers=jnp.where(filled[:, None], clusters.centers * bandwidth + lower, 0.0),
         n_clusters=n_clusters,
         labels=labels,
+        mode_labels=labels,
         cluster_sizes=cluster_sizes(labels, max_clusters),
         bandwidth=bandwidth,
     )
@@ -233,8 +232,7 @@ def _scaled(data, bandwidth):
     return lower, scaled, strides, fits
 
 
-@partial(jax.jit, static_argnames=("max_clusters",))
-def _grid_mean_shift(data, bandwidth, max_iter, tol, merge_radius, *, max_clusters) -> GridMeanShiftResult:
+def solve(data, bandwidth, max_iter, tol, merge_radius, *, max_clusters) -> GridMeanShiftResult:
     """Every point a row of its own: static shapes end to end (the path under ``jit``)."""
     n = data.shape[0]
     lower, scaled, strides, fits = _scaled(data, bandwidth)
@@ -243,8 +241,7 @@ def _grid_mean_shift(data, bandwidth, max_iter, tol, merge_radius, *, max_cluste
     return _result(data, bandwidth, lower, *out, fits, max_clusters)
 
 
-@jax.jit
-def _occupied_cells(data, bandwidth):
+def occupied_cells(data, bandwidth):
     """The points merged by cell: each occupied cell's mean (kept inside the cell) and count, the
     cell of every point, and the number of cells (rows from it on are padding)."""
     n = data.shape[0]
@@ -262,8 +259,7 @@ def _occupied_cells(data, bandwidth):
     return lower, strides, mean, total, cell_of_point, n_runs
 
 
-@partial(jax.jit, static_argnames=("rows", "max_clusters"))
-def _grid_on_cells(
+def solve_on_cells(
     data,
     bandwidth,
     lower,
@@ -300,66 +296,3 @@ def _grid_on_cells(
         fits,
         max_clusters,
     )
-
-
-@v.keeps_half_precision("data")
-@sharding.follow_data("data", split=False)
-def grid_mean_shift(
-    data,
-    bandwidth,
-    *,
-    max_iter: int | Array = 100,
-    tol: float | Array = 1e-3,
-    merge_radius: float | Array = 1.0,
-    max_clusters: int | None = None,
-) -> GridMeanShiftResult:
-    """Cluster ``data`` with grid mean shift (MeanShift++): each point moves to the mean of the
-    points in the 3^d grid cells around its own.
-
-    Args:
-      data: (n, d) points, 1 <= d <= :data:`MAX_DIM`.
-      bandwidth: the grid's cell side: a scalar, or (d,) one per dimension; may be traced. The
-        neighbourhood is the 3 x 3 x ... box of cells around a point's cell, so a cell side ``h``
-        is comparable to a flat kernel of radius about ``1.5 h``.
-      max_iter: the most iterations.
-      tol: a point has converged when it moves at most ``tol`` cells.
-      merge_radius: final cells whose means are closer than this many cells are one cluster.
-      max_clusters: static number of centre rows (default n: never truncated).
-
-    Returns:
-      A :class:`GridMeanShiftResult`.
-
-    Raises:
-      ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
-    """
-    data = v.as_points(data, "data")
-    n, dim = data.shape
-    if dim > MAX_DIM:
-        raise ValueError(
-            f"data: grid mean shift visits 3^d neighbour cells and supports at most {MAX_DIM} dimensions, "
-            f"got {dim}; use jaxshift.mean_shift"
-        )
-    bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
-    v.check_positive_int(max_iter, "max_iter")
-    v.check_non_negative(tol, "tol")
-    v.check_non_negative(merge_radius, "merge_radius")
-    if max_clusters is not None:
-        v.check_positive_int(max_clusters, "max_clusters")
-    if v._is_concrete(data) and v._is_concrete(bandwidth):
-        span = (np.max(np.asarray(data), axis=0) - np.min(np.asarray(data), axis=0)) / np.asarray(bandwidth)
-        cells = np.prod(np.floor(span) + 3.0)
-        limit = float(jnp.iinfo(_key_dtype()).max)
-        if cells >= limit:
-            raise ValueError(
-                f"bandwidth: a grid of cells of this side over the data's bounding box has {cells:.3g} cells, "
-                f"more than the {limit:.3g} the cell keys can index; use a larger bandwidth"
-                + ("" if jax.config.jax_enable_x64 else " or enable jax_enable_x64 (64-bit keys)")
-            )
-    max_clusters = n if max_clusters is None else int(max_clusters)
-    if not (v._is_concrete(data) and v._is_concrete(bandwidth)):
-        return _grid_mean_shift(data, bandwidth, max_iter, tol, merge_radius, max_clusters=max_clusters)
-    # Points that share a cell move together from the first iteration on, so they are merged into one
-    # weighted row per occupied cell first; the rows are padded to a power of two so that few sizes compile.
-    cells = _occupied_cells(data, bandwidth)
-    rows = min(n, 1 << max(int(cells[-1]) - 1, 0).bit_length())
-    return _grid_on_cells(data, bandwidth, *cells, max_iter, tol, merge_radius, rows=rows, max_clusters=max_clusters)

@@ -32,10 +32,11 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import checkify
 
-from jaxshift import bandwidth as _bandwidth
-from jaxshift import kde as _kde
+from jaxshift.api import kde as _kde
+from jaxshift.api import validation as v
+from jaxshift.api.bandwidth import select_bandwidth as _plain_select_bandwidth
+from jaxshift.api.clustering import mean_shift as _plain_mean_shift
 from jaxshift.kernels import get_kernel
-from jaxshift.mean_shift import mean_shift as _plain_mean_shift
 
 Array = jax.Array
 
@@ -49,30 +50,17 @@ def check_points(x, name: str) -> None:
 
 def check_bandwidth(h, name: str = "bandwidth") -> None:
     """A checkify error when a scalar or (d,) bandwidth is not finite and > 0, or a (d, d) one is
-    not symmetric positive-definite."""
-    h = jnp.asarray(h)
-    if h.ndim == 2:
-        finite = jnp.all(jnp.isfinite(h))
-        symmetric = jnp.allclose(h, h.T, rtol=1e-10, atol=0)
-        chol_ok = jnp.all(jnp.isfinite(jnp.linalg.cholesky(jnp.where(finite, h, jnp.eye(h.shape[0], dtype=h.dtype)))))
-        checkify.check(finite, f"{name}: the matrix must be finite")
-        checkify.check(symmetric, f"{name}: the matrix must be symmetric")
-        checkify.check(chol_ok, f"{name}: the matrix must be positive-definite")
-        return
-    smallest = jnp.min(h)
-    checkify.check(
-        jnp.all(jnp.isfinite(h)) & (smallest > 0), f"{name}: must be finite and > 0 (smallest entry {{h}})", h=smallest
-    )
+    not symmetric positive-definite (the rules of :func:`jaxshift.api.validation.bandwidth_rules`)."""
+    for holds, message, fields in v.bandwidth_rules(jnp.asarray(h), jnp, name):
+        checkify.check(holds, message, **fields)
 
 
 def check_weights(w) -> None:
     """A checkify error for non-finite, negative or all-zero weights."""
     if w is None:
         return
-    w = jnp.asarray(w)
-    checkify.check(jnp.all(jnp.isfinite(w)), "weights: entry {i} is not finite", i=jnp.argmax(~jnp.isfinite(w)))
-    checkify.check(jnp.all(w >= 0), "weights: entry {i} is negative", i=jnp.argmax(w < 0))
-    checkify.check(jnp.sum(w) > 0, "weights: all zero; at least one point needs a positive weight")
+    for holds, message, fields in v.weight_rules(jnp.asarray(w), jnp):
+        checkify.check(holds, message, **fields)
 
 
 def check_finite(tree, name: str, *, allow_minus_inf: bool = False) -> None:
@@ -157,7 +145,7 @@ def log_density(points, data, bandwidth, *, weights=None, kernel="gaussian", **o
 def select_bandwidth(data, *, weights=None, require_convergence: bool = False, **options):
     """:func:`jaxshift.select_bandwidth` with its values checked; returns ``(error, result)``.
 
-    ``require_convergence`` also makes an optimiser that stopped at ``max_steps`` an error.
+    ``require_convergence`` also makes an optimiser that stopped at ``max_iter`` an error.
     Exact duplicates (which make the likelihood unbounded) are only detected outside ``jit``."""
 
     def check_inputs(data, weights):
@@ -165,12 +153,12 @@ def select_bandwidth(data, *, weights=None, require_convergence: bool = False, *
         check_weights(weights)
 
     def compute(data, weights):
-        return _bandwidth.select_bandwidth(data, weights=weights, **options)
+        return _plain_select_bandwidth(data, weights=weights, **options)
 
     def check_result(result):
         check_finite((result.bandwidth, result.objective), "select_bandwidth")
         check_bandwidth(result.bandwidth, "select_bandwidth: the chosen bandwidth")
         if require_convergence:
-            checkify.check(result.converged, "max_steps: the optimiser did not converge in {n} steps", n=result.n_steps)
+            checkify.check(result.converged, "max_iter: the optimiser did not converge in {n} steps", n=result.n_iter)
 
     return _checked(check_inputs, compute, check_result, (data, weights))

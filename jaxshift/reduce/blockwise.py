@@ -1,4 +1,4 @@
-"""The one kernel reduction everything else is built on.
+"""The one kernel reduction everything else is built on: blockwise, log-stable, shardable.
 
 For queries ``y_i`` and data ``x_j`` with weights ``w_j`` and scaled squared distances
 ``r_ij = |(y_i - x_j) / h|²`` it computes, per query,
@@ -11,11 +11,11 @@ for a kernel profile ``p``, blockwise over the data and the queries so that no m
 ``exp(-log_scale_i)``; ``log(total_i) + log_scale_i`` is the log of the plain sum. Pairs whose
 query and data point share a *group* can be left out (leave-one-out and k-fold likelihoods).
 
-The Gaussian is evaluated in the log domain: a first pass finds each query's largest log-weight,
-the second sums with it subtracted. So points hundreds of bandwidths away from all the data, and
-tiny bandwidths, give finite, accurate results, not 0/0.
-The tile is rematerialised in the backward pass (``jax.checkpoint``), so gradients with respect to
-the bandwidth need memory O(n·d), not O(n·m).
+Kernels of unbounded support (the Gaussian) are evaluated in the log domain: a first pass finds each
+query's largest log-weight, the second sums with it subtracted. So points hundreds of bandwidths
+away from all the data, and tiny bandwidths, give finite, accurate results, not 0/0. The tile is
+rematerialised in the backward pass (``jax.checkpoint``), so gradients with respect to the bandwidth
+need memory O(n·d), not O(n·m).
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxshift import _validation as v
-from jaxshift import sharding
 from jaxshift.kernels import Kernel
+from jaxshift.reduce import sharding
 
 Array = jax.Array
 
@@ -56,8 +55,11 @@ class DataBlock(NamedTuple):
 
 
 class PreparedData(NamedTuple):
-    """Data scaled by the bandwidth and laid out in blocks, made once per run.
+    """Data centred, scaled by the bandwidth and laid out in blocks, made once per run.
 
+    Coordinates are taken relative to ``origin`` (the data's mean unless given): the results are
+    translation-equivariant, and small coordinates keep float32 accurate for data far from the
+    origin. Queries passed to :func:`block_sums` and the moments it returns are relative to it too.
     Full blocks are stacked for a scan; the remainder (fewer than ``data_block`` points) is a
     separate, statically shaped block, so no padding or masking is needed.
     """
@@ -65,12 +67,20 @@ class PreparedData(NamedTuple):
     blocks: DataBlock  # leading axis n_blocks
     rest: DataBlock  # n_rest = n mod block points
     inv_bandwidth: Array  # shape=() or (d,)
+    origin: Array  # shape=(d,)
 
 
 def prepare_data(
-    data: Array, bandwidth: Array, weights: Array | None, data_block: int, groups: Array | None = None
+    data: Array,
+    bandwidth: Array,
+    weights: Array | None = None,
+    data_block: int = DEFAULT_DATA_BLOCK,
+    groups: Array | None = None,
+    *,
+    origin: Array | None = None,
+    spatially_ordered: bool = False,
 ) -> PreparedData:
-    """Scale, weight and block the data for :func:`block_sums`.
+    """Centre, scale, weight and block the data for :func:`block_sums`.
 
     Args:
       data: (n, d) points.
@@ -78,10 +88,20 @@ def prepare_data(
       weights: None or (n,) non-negative weights.
       data_block: points per block.
       groups: None or (n,) int group of each point (see :func:`kernel_sums`).
+      origin: (d,) the point coordinates are taken from; default the data's mean.
+      spatially_ordered: put the points in Morton order first, so that blocks are compact in space
+        and a compact kernel's reduction skips the blocks out of its reach.
     """
     n, _ = data.shape
+    origin = jnp.mean(data, axis=0) if origin is None else jnp.asarray(origin, data.dtype)
     inv_bandwidth = 1.0 / jnp.asarray(bandwidth, data.dtype)
-    scaled = (data * inv_bandwidth).T  # (d, n)
+    centred = data - origin
+    if spatially_ordered:
+        order = spatial_order(centred, jnp.asarray(bandwidth, data.dtype))
+        centred = centred[order]
+        weights = None if weights is None else weights[order]
+        groups = None if groups is None else groups[order]
+    scaled = (centred * inv_bandwidth).T  # (d, n)
     w = jnp.ones((n,), data.dtype) if weights is None else jnp.asarray(weights, data.dtype)
     values = jnp.concatenate([w[None, :], w[None, :] * scaled], axis=0)
     group = None if groups is None else jnp.asarray(groups, jnp.int32)[None, :]
@@ -102,7 +122,7 @@ def prepare_data(
     full_points, rest_points = stack(scaled), rest(scaled)
     blocks = DataBlock(full_points, stack(values), unrow(stack(group)), unrow(stack(log_w)), *_bounds(full_points))
     remainder = DataBlock(rest_points, rest(values), unrow(rest(group)), unrow(rest(log_w)), *_bounds(rest_points))
-    return PreparedData(blocks, remainder, inv_bandwidth)
+    return PreparedData(blocks, remainder, inv_bandwidth, origin)
 
 
 def log_weights(weights: Array) -> Array:
@@ -181,11 +201,11 @@ def block_sums(
     """Kernel sums for one block of queries (q, d) against all of the prepared data.
 
     Args:
-      queries: (q, d) query points in the data's units.
+      queries: (q, d) query points relative to ``data.origin``, in the data's units.
       data: the output of :func:`prepare_data`.
       kernel: the kernel.
       profile: ``"shadow"`` (mean-shift weights ``g``) or ``"density"`` (KDE profile ``k``).
-      with_moment: whether to compute the weighted sum of the data too.
+      with_moment: whether to compute the weighted sum of the data too (relative to ``data.origin``).
       query_group: None or (q,) int; pairs with ``data`` points of the same group are left out.
       axis_name: inside :func:`jax.shard_map`, the mesh axis the data is split along: the sums
         then cover every device's shard (``psum``), the same on all of them.
@@ -196,7 +216,7 @@ def block_sums(
     zeros = jnp.zeros((q, width), y.dtype)
 
     if kernel.compact:
-        fn = getattr(kernel, profile)
+        fn = kernel.profile(profile)
         lower, upper = jnp.min(y, axis=0), jnp.max(y, axis=0)
 
         def dense_tile(y, query_group, block):
@@ -215,7 +235,9 @@ def block_sums(
         acc = _fold_blocks(y, query_group, data, tile, zeros)
         log_scale = jnp.zeros((q,), y.dtype)
     else:
-        log_scale, acc = _gaussian_block_sums(y, query_group, data, with_moment, zeros, axis_name)
+        log_scale, acc = _log_domain_block_sums(
+            y, query_group, data, kernel.log_profile(profile), with_moment, zeros, axis_name
+        )
     if axis_name is not None:
         acc = jax.lax.psum(acc, axis_name)
     total = acc[:, 0]
@@ -223,20 +245,20 @@ def block_sums(
     return KernelSums(log_scale, total, moment)
 
 
-def _gaussian_logits(y, query_group, block: DataBlock) -> Array:
-    logits = -0.5 * squared_distances(y, block.points)
+def _logits(log_profile, y, query_group, block: DataBlock) -> Array:
+    logits = log_profile(squared_distances(y, block.points))
     out = _left_out(query_group, block)
     return logits if out is None else jnp.where(out, -jnp.inf, logits)
 
 
-def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, zeros, axis_name=None):
+def _log_domain_block_sums(y, query_group, data: PreparedData, log_profile, with_moment: bool, zeros, axis_name):
     # Two passes, like a streaming log-sum-exp: first each query's largest log-weight
-    # log w_j - r_ij / 2 (over j with w_j > 0), then the sums with it subtracted. The largest term
-    # is then exp(0) = 1 whatever the distances, so nothing underflows to 0/0. (A cheaper fast pass
-    # with a fallback under lax.cond was measured 1.7x faster unbatched, but ~70x slower under vmap,
-    # where cond becomes select.)
+    # log w_j + log p(r_ij) (over j with w_j > 0), then the sums with it subtracted. The largest
+    # term is then exp(0) = 1 whatever the distances, so nothing underflows to 0/0. (A cheaper fast
+    # pass with a fallback under lax.cond was measured 1.7x faster unbatched, but ~70x slower under
+    # vmap, where cond becomes select.)
     def ref_tile(y, query_group, block):
-        logits = _gaussian_logits(y, query_group, block)
+        logits = _logits(log_profile, y, query_group, block)
         if block.log_weight is not None:
             logits = logits + block.log_weight[None, :]
         return jnp.max(logits, axis=1)
@@ -248,20 +270,18 @@ def _gaussian_block_sums(y, query_group, data: PreparedData, with_moment: bool, 
     ref = jax.lax.stop_gradient(jnp.where(jnp.isfinite(ref), ref, 0.0))
 
     def tile(y, query_group, block):
-        p = jnp.exp(_gaussian_logits(y, query_group, block) - ref[:, None])
+        p = jnp.exp(_logits(log_profile, y, query_group, block) - ref[:, None])
         return _weigh(p, block.values, with_moment)
 
     return ref, _fold_blocks(y, query_group, data, tile, zeros)
 
 
-@v.keeps_half_precision("data")
-@sharding.follow_data("data")
 def kernel_sums(
     queries: Array,
     data: Array,
     bandwidth: Array,
     *,
-    kernel: Kernel | str,
+    kernel: Kernel,
     weights: Array | None = None,
     profile: str = "shadow",
     with_moment: bool = True,
@@ -269,56 +289,37 @@ def kernel_sums(
     data_groups: Array | None = None,
     query_block: int = DEFAULT_QUERY_BLOCK,
     data_block: int = DEFAULT_DATA_BLOCK,
+    data_axis: sharding.DataAxis | None = None,
 ) -> KernelSums:
-    """Kernel sums for every query, blockwise over queries and data.
+    """Kernel sums for every query, blockwise over queries and data (unvalidated; see
+    :func:`jaxshift.kernel_sums` for the checked, jitted entry point and the arguments).
 
-    Args:
-      queries: (m, d) query points.
-      data: (n, d) data points.
-      bandwidth: scalar or (d,) bandwidth.
-      kernel: a :class:`~jaxshift.kernels.Kernel` or its name.
-      weights: optional (n,) non-negative weights.
-      profile: ``"shadow"`` or ``"density"``.
-      with_moment: whether to compute the weighted sums of the data.
-      query_groups, data_groups: optional (m,) and (n,) ints (both or neither); a pair whose
-        query and data point are in the same group is left out. With the data as queries and
-        ``groups = arange(n)`` this is leave-one-out; with fold numbers, k-fold.
-      query_block, data_block: tile sizes; peak memory is O(query_block · data_block · d).
-
-    Returns:
-      :class:`KernelSums` with (m,) ``log_scale`` and ``total`` and (m, d) ``moment``.
-
-    Inside an entry point called with sharded data (:mod:`jaxshift.sharding`) it runs under
-    :func:`jax.shard_map`, each device over its shard of the data.
-
-    Raises:
-      ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
+    With ``data_axis`` the data (and its weights and groups) are split along that mesh axis and
+    reduced under :func:`jax.shard_map`, the partial sums combined across devices.
     """
-    queries, data, bandwidth, kernel, weights, query_groups, data_groups = v.kernel_sums_args(
-        queries, data, bandwidth, kernel, weights, profile, query_groups, data_groups
-    )
+    args = (queries, data, bandwidth, weights, query_groups, data_groups)
     options = dict(
         kernel=kernel, profile=profile, with_moment=with_moment, query_block=query_block, data_block=data_block
     )
-    placement = sharding.current()
-    if placement is None or data.shape[0] % placement.size:
-        return _kernel_sums(queries, data, bandwidth, weights, query_groups, data_groups, **options)
-    whole = placement.spec(False)
-    args = (queries, data, bandwidth, weights, query_groups, data_groups)
-    split = (False, True, False, True, False, True)
+    if data_axis is None:
+        return _kernel_sums(*args, **options)
+    # one origin for every shard: the whole data's mean
+    origin = jnp.mean(data, axis=0)
     present = [i for i, a in enumerate(args) if a is not None]
+    split = (False, True, False, True, False, True)
 
-    def local(*given):
+    def local(origin, *given):
         full = [None] * len(args)
         for i, a in zip(present, given, strict=True):
             full[i] = a
-        return _kernel_sums(*full, axis_name=placement.axis, **options)
+        return _kernel_sums(*full, origin=origin, axis_name=data_axis.axis, **options)
 
+    whole = data_axis.spec(False)
     return sharding.shard_over(
-        placement,
+        data_axis,
         local,
-        tuple(args[i] for i in present),
-        tuple(split[i] for i in present),
+        (origin,) + tuple(args[i] for i in present),
+        (False,) + tuple(split[i] for i in present),
         KernelSums(whole, whole, whole if with_moment else None),
     )
 
@@ -336,13 +337,14 @@ def _kernel_sums(
     with_moment,
     query_block,
     data_block,
+    origin=None,
     axis_name=None,
 ) -> KernelSums:
-    prepared = prepare_data(data, bandwidth, weights, data_block, data_groups)
+    prepared = prepare_data(data, bandwidth, weights, data_block, data_groups, origin=origin)
     m, dim = queries.shape
     block = max(1, min(query_block, m))
     n_blocks = -(-m // block)
-    padded = jnp.pad(queries, ((0, n_blocks * block - m), (0, 0)), mode="edge")
+    padded = jnp.pad(queries - prepared.origin, ((0, n_blocks * block - m), (0, 0)), mode="edge")
     if query_groups is None:
         groups = None
     else:
@@ -358,4 +360,6 @@ def _kernel_sums(
 
     out = jax.lax.map(one_block, (padded.reshape(n_blocks, block, dim), groups))
     log_scale, total, moment = (None if a is None else a.reshape((n_blocks * block,) + a.shape[2:])[:m] for a in out)
+    if moment is not None:
+        moment = moment + total[:, None] * prepared.origin
     return KernelSums(log_scale, total, moment)

@@ -2,6 +2,9 @@
 
 Shapes are always checked; values only when they are concrete (inside ``jit`` or ``vmap`` they
 are tracers, and the results report what happened instead: converged flags, iteration counts).
+The rules on bandwidths and weights are written once (:func:`bandwidth_rules`,
+:func:`weight_rules`) and serve both the eager checks here and the traced ones of
+:mod:`jaxshift.checking`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import numpy as np
 HALF_DTYPES = ("float16", "bfloat16")
 
 
-def _is_concrete(x) -> bool:
+def is_concrete(x) -> bool:
+    """Whether ``x`` is a value (not a tracer inside ``jit``, ``vmap`` or ``grad``)."""
     return not isinstance(x, jax.core.Tracer)
 
 
@@ -89,7 +93,7 @@ def keeps_half_precision(argument: str):
 
 def as_points(x, name: str, *, dim: int | None = None):
     """A (n, d) floating array with n >= 1, d >= 1 and, when concrete, only finite values."""
-    if _is_concrete(x) and not isinstance(x, jax.Array):
+    if is_concrete(x) and not isinstance(x, jax.Array):
         x = _concrete_array(x, name, "a 2-D array of numbers")
     try:
         dtype = _float_dtype(x.dtype)
@@ -102,7 +106,7 @@ def as_points(x, name: str, *, dim: int | None = None):
     if dim is not None and x.shape[1] != dim:
         raise ValueError(f"{name}: has {x.shape[1]} columns but the data has {dim}")
     x = jnp.asarray(x, dtype)
-    if _is_concrete(x):
+    if is_concrete(x):
         bad = ~np.isfinite(np.asarray(x)).all(axis=1)
         if bad.any():
             row = int(np.argmax(bad))
@@ -110,32 +114,59 @@ def as_points(x, name: str, *, dim: int | None = None):
     return x
 
 
-def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False):
+def bandwidth_rules(h, xp, name: str = "bandwidth"):
+    """The value rules of a bandwidth as ``(holds, message, fields)``: ``holds`` a boolean of
+    ``xp`` (numpy or jax.numpy), ``message`` a template whose ``{fields}`` describe a violation."""
+    if h.ndim == 2:
+        finite = xp.all(xp.isfinite(h))
+        safe = xp.where(finite, h, xp.eye(h.shape[0], dtype=h.dtype))
+        smallest = xp.min(xp.linalg.eigvalsh(0.5 * (safe + safe.T)))
+        return [
+            (finite, f"{name}: the matrix must be finite", {}),
+            (xp.allclose(safe, safe.T, rtol=1e-10, atol=0), f"{name}: the matrix must be symmetric", {}),
+            (
+                smallest > 0,
+                f"{name}: the matrix must be positive-definite (smallest eigenvalue {{smallest}})",
+                {"smallest": smallest},
+            ),
+        ]
+    smallest = xp.min(h)
+    ok = xp.all(xp.isfinite(h)) & (smallest > 0)
+    return [(ok, f"{name}: must be finite and > 0 (smallest entry {{smallest}})", {"smallest": smallest})]
+
+
+def weight_rules(w, xp):
+    """The value rules of weights, as :func:`bandwidth_rules`."""
+    return [
+        (xp.all(xp.isfinite(w)), "weights: entry {entry} is not finite", {"entry": xp.argmax(~xp.isfinite(w))}),
+        (xp.all(w >= 0), "weights: entry {entry} is negative", {"entry": xp.argmax(w < 0)}),
+        (xp.sum(w) > 0, "weights: all zero; at least one point needs a positive weight", {}),
+    ]
+
+
+def _enforce(rules) -> None:
+    """Raise a ValueError for the first of numpy-evaluated ``rules`` that does not hold."""
+    for holds, message, fields in rules:
+        if not bool(holds):
+            raise ValueError(message.format(**{k: np.asarray(f).item() for k, f in fields.items()}))
+
+
+def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False, name: str = "bandwidth"):
     """A scalar or (d,) bandwidth (or, with ``allow_matrix``, a (d, d) SPD matrix); when
     concrete, finite and > 0 (positive-definite)."""
     if isinstance(h, str) or h is None:
-        raise ValueError(f"bandwidth: expected a positive number, one per dimension, or a name, got {h!r}")
-    raw = _concrete_array(h, "bandwidth", "an array of numbers") if _is_concrete(h) else h
+        raise ValueError(f"{name}: expected a positive number, one per dimension, or a name, got {h!r}")
+    raw = _concrete_array(h, name, "an array of numbers") if is_concrete(h) else h
     if not _is_real_dtype(raw.dtype):
-        raise ValueError(f"bandwidth: must be real numbers, got dtype {raw.dtype}")
-    h = jnp.asarray(raw, dtype) if _is_concrete(h) else h.astype(dtype)
+        raise ValueError(f"{name}: must be real numbers, got dtype {raw.dtype}")
+    h = jnp.asarray(raw, dtype) if is_concrete(h) else h.astype(dtype)
     if h.ndim == 1 and h.shape[0] == 1:
         h = h[0]
     shapes = "a scalar or shape ({0},)" + (" or ({0}, {0})" if allow_matrix else "")
     if not (h.ndim == 0 or h.shape == (dim,) or (allow_matrix and h.shape == (dim, dim))):
-        raise ValueError(f"bandwidth: expected {shapes.format(dim)}, got shape {tuple(h.shape)}")
-    if _is_concrete(h):
-        values = np.asarray(h)
-        if values.ndim == 2:
-            if not np.all(np.isfinite(values)):
-                raise ValueError("bandwidth: the matrix must be finite")
-            if not np.allclose(values, values.T, rtol=1e-10, atol=0):
-                raise ValueError("bandwidth: the matrix must be symmetric")
-            smallest = np.linalg.eigvalsh(values).min()
-            if smallest <= 0:
-                raise ValueError(f"bandwidth: the matrix must be positive-definite (smallest eigenvalue {smallest:g})")
-        elif not np.all(np.isfinite(values)) or not np.all(values > 0):
-            raise ValueError(f"bandwidth: must be finite and > 0, got {values.tolist()}")
+        raise ValueError(f"{name}: expected {shapes.format(dim)}, got shape {tuple(h.shape)}")
+    if is_concrete(h):
+        _enforce(bandwidth_rules(np.asarray(h), np, name))
     return h
 
 
@@ -143,20 +174,14 @@ def as_weights(w, n: int, dtype):
     """None, or an (n,) array of finite, non-negative weights with a positive sum."""
     if w is None:
         return None
-    raw = _concrete_array(w, "weights", "an array of numbers") if _is_concrete(w) else w
+    raw = _concrete_array(w, "weights", "an array of numbers") if is_concrete(w) else w
     if not (_is_real_dtype(raw.dtype) or raw.dtype.kind == "b"):
         raise ValueError(f"weights: must be real numbers, got dtype {raw.dtype}")
-    w = jnp.asarray(raw, dtype) if _is_concrete(w) else w.astype(dtype)
+    w = jnp.asarray(raw, dtype) if is_concrete(w) else w.astype(dtype)
     if w.shape != (n,):
         raise ValueError(f"weights: expected shape ({n},), one per data point, got {tuple(w.shape)}")
-    if _is_concrete(w):
-        values = np.asarray(w)
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"weights: entry {int(np.argmax(~np.isfinite(values)))} is not finite")
-        if np.any(values < 0):
-            raise ValueError(f"weights: entry {int(np.argmax(values < 0))} is negative")
-        if not values.sum() > 0:
-            raise ValueError("weights: all zero; at least one point needs a positive weight")
+    if is_concrete(w):
+        _enforce(weight_rules(np.asarray(w), np))
     return w
 
 
@@ -167,7 +192,7 @@ def _as_scalar(value) -> np.ndarray | None:
 
 def check_positive_int(value, name: str, minimum: int = 1) -> None:
     """An integer (Python or numpy, not bool) >= ``minimum``; not checked when traced."""
-    if not _is_concrete(value):
+    if not is_concrete(value):
         return
     v = _as_scalar(value)
     ok = (
@@ -185,7 +210,7 @@ def check_positive_int(value, name: str, minimum: int = 1) -> None:
 
 def check_non_negative(value, name: str) -> None:
     """A finite real number >= 0; not checked when traced."""
-    if not _is_concrete(value):
+    if not is_concrete(value):
         return
     v = _as_scalar(value)
     if v is None or v.dtype.kind not in "iuf" or v.shape != () or not np.isfinite(v) or v < 0:
@@ -214,7 +239,7 @@ def check_key(key, name: str = "key") -> None:
 
 def check_groups(groups, name: str, n: int):
     """An (n,) integer array of group numbers."""
-    raw = _concrete_array(groups, name, "an integer array") if _is_concrete(groups) else groups
+    raw = _concrete_array(groups, name, "an integer array") if is_concrete(groups) else groups
     if raw.dtype.kind not in "iu" or raw.shape != (n,):
         raise ValueError(f"{name}: expected an integer array of shape ({n},), got {raw.dtype} {tuple(raw.shape)}")
     return jnp.asarray(raw, jnp.int32)
@@ -225,25 +250,6 @@ def check_choice(value, name: str, choices) -> None:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
 
 
-def kernel_sums_args(queries, data, bandwidth, kernel, weights, profile, query_groups, data_groups):
-    """The checked arguments of :func:`jaxshift.reduce.kernel_sums`."""
-    from jaxshift.kernels import get_kernel
-
-    kernel = get_kernel(kernel)
-    check_choice(profile, "profile", ("shadow", "density"))
-    data = as_points(data, "data")
-    n, dim = data.shape
-    queries = as_points(queries, "queries", dim=dim).astype(data.dtype)
-    bandwidth = as_bandwidth(bandwidth, dim, data.dtype)
-    weights = as_weights(weights, n, data.dtype)
-    if (query_groups is None) != (data_groups is None):
-        raise ValueError("query_groups and data_groups: give both or neither")
-    if query_groups is not None:
-        query_groups = check_groups(query_groups, "query_groups", queries.shape[0])
-        data_groups = check_groups(data_groups, "data_groups", n)
-    return queries, data, bandwidth, kernel, weights, query_groups, data_groups
-
-
 def check_blocks(query_block, data_block) -> None:
     """Tile sizes: positive integers (static)."""
     check_positive_int(query_block, "query_block")
@@ -252,16 +258,58 @@ def check_blocks(query_block, data_block) -> None:
 
 def as_bandwidth_grid(bandwidths, dtype):
     """A non-empty (K,) array of scalar bandwidths, each finite and > 0 when concrete."""
-    raw = (
-        _concrete_array(bandwidths, "bandwidths", "a 1-D array of numbers") if _is_concrete(bandwidths) else bandwidths
-    )
+    raw = _concrete_array(bandwidths, "bandwidths", "a 1-D array of numbers") if is_concrete(bandwidths) else bandwidths
     if not _is_real_dtype(raw.dtype):
         raise ValueError(f"bandwidths: must be real numbers, got dtype {raw.dtype}")
     if raw.ndim != 1 or raw.shape[0] == 0:
         raise ValueError(f"bandwidths: expected a non-empty 1-D array, got shape {tuple(raw.shape)}")
-    if not _is_concrete(bandwidths):
+    if not is_concrete(bandwidths):
         return bandwidths.astype(dtype)
     values = raw.astype(np.float64)
     if not np.all(np.isfinite(values) & (values > 0)):
         raise ValueError(f"bandwidths: must all be finite and > 0, got {values.tolist()}")
     return jnp.asarray(raw, dtype)
+
+
+def check_spread(bandwidth: np.ndarray, form: str) -> None:
+    """A rule of thumb's bandwidth is zero where the data do not vary: say so, rather than return it."""
+    scales = np.diagonal(bandwidth) if bandwidth.ndim == 2 else np.atleast_1d(bandwidth)
+    if bandwidth.ndim == 2 and np.all(scales > 0):
+        eig = np.linalg.eigvalsh(bandwidth)
+        if eig[0] <= 1e-12 * eig[-1]:
+            raise ValueError(
+                "data: is rank-deficient (collinear columns), so the full rule's matrix is singular; "
+                "use form='diagonal' or drop the dependent columns"
+            )
+    if np.any(scales <= 0):
+        which = "every column" if form == "scalar" else f"column {int(np.argmin(scales > 0))}"
+        raise ValueError(
+            f"data: {which} is constant (zero spread), so a rule of thumb gives a zero bandwidth; "
+            "pass a positive bandwidth"
+        )
+
+
+def check_selectable(data: np.ndarray, weights, form: str) -> None:
+    """Data on which the cross-validated likelihood has no maximum get an error, not a degenerate answer."""
+    n, dim = data.shape
+    if n < 2:
+        raise ValueError(f"data: needs at least 2 points to cross-validate, got {n}")
+    if weights is None:
+        _, first, counts = np.unique(data, axis=0, return_index=True, return_counts=True)
+        if np.any(counts > 1):
+            row = int(first[np.argmax(counts > 1)])
+            raise ValueError(
+                f"data: has exact duplicates (row {row} occurs {int(counts.max())} times); the leave-one-out "
+                "likelihood grows without bound as the bandwidth shrinks. Pass the unique rows with their counts "
+                "as weights: np.unique(data, axis=0, return_counts=True)"
+            )
+    spread = np.ptp(data, axis=0)
+    if np.any(spread == 0):
+        raise ValueError(f"data: column {int(np.argmin(spread))} is constant; no bandwidth fits it")
+    if form == "full" and dim > 1:
+        eig = np.linalg.eigvalsh(np.cov(data, rowvar=False))
+        if eig[0] <= 1e-12 * eig[-1]:
+            raise ValueError(
+                "data: is rank-deficient (collinear columns); a full bandwidth matrix has no "
+                "likelihood maximum there. Use form='diagonal' or drop the dependent columns"
+            )

@@ -1,0 +1,262 @@
+"""The bandwidth entry points: selection by cross-validated likelihood, rules of thumb,
+scikit-learn's quantile rule, the clustering bandwidth behind ``"auto"`` and bandwidth sweeps.
+
+Each validates once, then calls the jitted pure function of :mod:`jaxshift.density`.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import optax
+
+from jaxshift.api import validation as v
+from jaxshift.api.static import ByBehaviour
+from jaxshift.density import clustering, rules, selection
+from jaxshift.density.clustering import AUTO_METHODS, SweepResult
+from jaxshift.density.kde import FORMS
+from jaxshift.density.rules import RULES
+from jaxshift.density.selection import OBJECTIVES, BandwidthResult
+from jaxshift.kernels import Kernel, get_kernel
+from jaxshift.reduce import sharding
+from jaxshift.solvers import loop
+
+Array = jax.Array
+
+_rule_of_thumb = jax.jit(rules.rule_of_thumb, static_argnames=("rule", "form"))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
+def rule_of_thumb(data, rule: str = "scott", *, form: str = "scalar", weights=None) -> Array:
+    """A normal-reference bandwidth.
+
+    ``full`` is ``factor² · covariance`` (scipy's ``gaussian_kde``), ``diagonal`` is
+    ``factor · std`` per dimension and ``scalar`` is ``factor · sqrt(mean variance)``.
+
+    Args:
+      data: (n, d) points.
+      rule: ``"scott"``, ``"silverman"`` or ``"normal_gradient"`` (the normal-scale rule for the
+        density gradient, R ks ``Hns(deriv.order=1)``).
+      form: ``"scalar"``, ``"diagonal"`` or ``"full"``.
+      weights: optional (n,) weights (the effective sample size replaces n, as in scipy).
+    """
+    v.check_choice(rule, "rule", RULES)
+    v.check_choice(form, "form", FORMS)
+    data = v.as_points(data, "data")
+    weights = v.as_weights(weights, data.shape[0], data.dtype)
+    if data.shape[0] < 2:
+        raise ValueError(f"data: needs at least 2 points, got {data.shape[0]}")
+    bandwidth = _rule_of_thumb(data, weights, rule=rule, form=form)
+    if v.is_concrete(bandwidth):
+        v.check_spread(np.asarray(bandwidth), form)
+    return bandwidth
+
+
+_quantile_bandwidth = jax.jit(rules.quantile_bandwidth, static_argnames=("k",))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
+def quantile_bandwidth(data, quantile: float = 0.3) -> Array:
+    """scikit-learn's ``estimate_bandwidth``: the mean distance of each point to its k-th nearest
+    neighbour (itself included), ``k = int(n · quantile)``."""
+    data = v.as_points(data, "data")
+    v.check_fraction(quantile, "quantile")
+    return _quantile_bandwidth(data, k=max(1, int(data.shape[0] * quantile)))
+
+
+def _select(
+    data, weights, start, tol, max_iter, key, progress, *, objective, optimizer, n_folds, batch_size, data_axis
+):
+    return selection.select(
+        data,
+        weights,
+        start,
+        tol,
+        max_iter,
+        key,
+        objective=objective,
+        optimizer=None if optimizer is None else optimizer.value,
+        n_folds=n_folds,
+        batch_size=batch_size,
+        progress=progress,
+        data_axis=data_axis,
+    )
+
+
+_select_jit = jax.jit(_select, static_argnames=("objective", "optimizer", "n_folds", "batch_size", "data_axis"))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data")
+def select_bandwidth(
+    data,
+    *,
+    form: str = "scalar",
+    objective: str = "loo",
+    weights=None,
+    optimizer: optax.GradientTransformation | None = None,
+    init="scott",
+    max_iter: int = 100,
+    tol: float = 1e-5,
+    n_folds: int = 5,
+    batch_size: int = 2048,
+    key: Array | None = None,
+    progress=None,
+) -> BandwidthResult:
+    """Maximise a cross-validated log-likelihood of the Gaussian KDE over the bandwidth, with
+    ``jax.grad`` and an Optax optimiser, over ``log h`` (for a full matrix, a Cholesky factor with a
+    log diagonal).
+
+    Args:
+      data: (n, d) points.
+      form: ``"scalar"`` h, ``"diagonal"`` (one h per dimension) or ``"full"`` (an SPD matrix).
+      objective: ``"loo"`` (leave-one-out), ``"kfold"`` (``n_folds`` folds), or ``"minibatch"``:
+        the leave-one-out likelihood of ``batch_size`` random points fixed by ``key`` (a sample
+        average approximation, O(batch_size · n) per step, for large n).
+      weights: optional (n,) weights; a weighted point is left out whole.
+      optimizer: any Optax ``GradientTransformation``; default ``optax.lbfgs()``. Optimisers built
+        by the same code from equal hyper-parameters (two ``optax.adam(0.05)``) share one
+        compilation; see :mod:`jaxshift.api.static`.
+      init: a rule name (see :func:`rule_of_thumb`) or an initial bandwidth of the chosen form.
+      max_iter: gradient evaluations at most.
+      tol: converged when every component of the gradient of the mean log-likelihood with
+        respect to the parameters is at most ``tol``.
+      n_folds, batch_size, key: for the ``kfold`` and ``minibatch`` objectives.
+      progress: optional ``progress(iteration, objective)``, called from inside the loop after every
+        step (a new callable does not recompile).
+
+    Returns:
+      A :class:`BandwidthResult`.
+
+    Example:
+      >>> import numpy as np, jaxshift
+      >>> X = np.random.default_rng(0).normal(size=(400, 2))
+      >>> result = jaxshift.select_bandwidth(X, form="diagonal")
+      >>> bool(result.converged), result.bandwidth.shape
+      (True, (2,))
+    """
+    v.check_choice(form, "form", FORMS)
+    v.check_choice(objective, "objective", OBJECTIVES)
+    data = v.as_points(data, "data")
+    n, dim = data.shape
+    weights = v.as_weights(weights, n, data.dtype)
+    v.check_positive_int(max_iter, "max_iter")
+    v.check_non_negative(tol, "tol")
+    v.check_positive_int(n_folds, "n_folds", minimum=2)
+    v.check_positive_int(batch_size, "batch_size")
+    if optimizer is not None and not isinstance(optimizer, optax.GradientTransformation):
+        raise ValueError(f"optimizer: expected an optax.GradientTransformation, got {optimizer!r}")
+    if v.is_concrete(data):
+        v.check_selectable(np.asarray(data), None if weights is None else np.asarray(weights), form)
+    if isinstance(init, str):
+        v.check_choice(init, "init", RULES)
+        start = rules.rule_of_thumb(data, weights, init, form)
+    else:
+        start = v.as_bandwidth(init, dim, data.dtype, allow_matrix=True, name="init")
+        if FORMS[start.ndim] != form:
+            raise ValueError(f"init: has the {FORMS[start.ndim]} form but form={form!r}")
+    if key is None:
+        key = jax.random.key(0)
+    v.check_key(key)
+    return _select_jit(
+        data,
+        weights,
+        start,
+        tol,
+        max_iter,
+        key,
+        loop.progress_token(progress),
+        objective=objective,
+        optimizer=None if optimizer is None else ByBehaviour(optimizer),
+        n_folds=n_folds,
+        batch_size=min(batch_size, n),
+        data_axis=sharding.current(),
+    )
+
+
+_sweep = jax.jit(clustering.sweep, static_argnames=("kernel", "chunk_size", "min_cluster_size", "clusters"))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
+def bandwidth_sweep(
+    data,
+    bandwidths,
+    *,
+    kernel: str | Kernel = "gaussian",
+    chunk_size: int = 8,
+    min_cluster_size: int | None = None,
+    clusters: bool = True,
+) -> SweepResult:
+    """Leave-one-out likelihood and cluster counts over a grid of scalar bandwidths.
+
+    The grid is evaluated ``chunk_size`` bandwidths at a time, each chunk one ``vmap``-ped call
+    (a single 400-wide ``vmap`` would hold 400 copies of every intermediate).
+
+    Args:
+      data: (n, d) points.
+      bandwidths: (K,) positive bandwidths.
+      kernel: the kernel for both the likelihood and mean shift.
+      chunk_size: bandwidths per vectorised call.
+      min_cluster_size: the size from which a cluster counts as large; default max(2, n/100).
+      clusters: whether to run mean shift at each bandwidth (the counts are -1 without it).
+    """
+    kernel = get_kernel(kernel)
+    data = v.as_points(data, "data")
+    n = data.shape[0]
+    if n < 2:
+        raise ValueError(f"data: needs at least 2 points, got {n}")
+    bandwidths = v.as_bandwidth_grid(bandwidths, data.dtype)
+    v.check_positive_int(chunk_size, "chunk_size")
+    if min_cluster_size is not None:
+        v.check_positive_int(min_cluster_size, "min_cluster_size")
+    size = max(2, n // 100) if min_cluster_size is None else min_cluster_size
+    return _sweep(data, bandwidths, kernel=kernel, chunk_size=chunk_size, min_cluster_size=size, clusters=clusters)
+
+
+_stability = jax.jit(clustering.stability_bandwidth, static_argnames=("n_candidates", "max_points"))
+_normal_gradient = jax.jit(lambda data: rules.rule_of_thumb(data, None, "normal_gradient", "scalar"))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
+def clustering_bandwidth(
+    data, *, method: str = "stability", n_candidates: int = 24, max_points: int = 2000, key: Array | None = None
+) -> Array:
+    """A scalar Gaussian bandwidth chosen for clustering (what ``bandwidth="auto"`` uses).
+
+    Methods:
+      ``"stability"``: sweep ``n_candidates`` bandwidths from half the Silverman rule to twice the
+        data's scale, count the clusters holding at least 5% of the points at each, and take the
+        middle of a range over which that count stays the same: among the ranges with two or more
+        clusters that are at least 3/4 as long as the longest, the one with the most clusters.
+        Above ``max_points`` points a random subsample is swept, and the bandwidth rescaled to
+        the full sample size by the normal-scale gradient rule's rate n^(-1/(d+6)).
+      ``"normal_gradient"``: the normal-scale rule for the density gradient (R ks ``Hns``,
+        derivative order 1), the kind of bandwidth Chacón & Duong (2013) recommend for mean shift.
+      ``"loo"``: the leave-one-out likelihood maximiser (density-optimal, small for clustering).
+
+    See ``docs/bandwidth.md`` for the evidence behind the default.
+    """
+    v.check_choice(method, "method", AUTO_METHODS)
+    data = v.as_points(data, "data")
+    if data.shape[0] < 2:
+        raise ValueError(f"data: needs at least 2 points, got {data.shape[0]}")
+    v.check_positive_int(n_candidates, "n_candidates", minimum=2)
+    v.check_positive_int(max_points, "max_points", minimum=2)
+    if key is not None:
+        v.check_key(key)
+    if v.is_concrete(data) and np.all(np.ptp(np.asarray(data), axis=0) == 0):
+        v.check_spread(np.zeros(()), "scalar")
+    if method == "normal_gradient":
+        return _normal_gradient(data)
+    if method == "loo":
+        if not v.is_concrete(data):
+            return select_bandwidth(data).bandwidth
+        # duplicates would make the likelihood unbounded: each distinct point once, weighted by its count
+        unique, counts = np.unique(np.asarray(data), axis=0, return_counts=True)
+        return select_bandwidth(unique, weights=counts).bandwidth
+    key = jax.random.key(0) if key is None else key
+    return _stability(data, key, n_candidates=n_candidates, max_points=max_points)

@@ -1,0 +1,330 @@
+"""The clustering entry points: mean shift, blurring mean shift, grid mean shift, bin seeds.
+
+Each validates its arguments once (naming the argument in every error), resolves names (kernels,
+``"auto"``), picks the back end and calls the jitted solver of :mod:`jaxshift.solvers`. Compiled
+once per shape and static option, so eager calls reuse it; inside a caller's ``jit`` it is inlined.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxshift.api import validation as v
+from jaxshift.api.bandwidth import clustering_bandwidth, rule_of_thumb
+from jaxshift.kernels import GAUSSIAN, Kernel, get_kernel
+from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, attention, sharding
+from jaxshift.solvers import blurring, grid, loop
+from jaxshift.solvers import mean_shift as ms
+from jaxshift.solvers.blurring import BlurringResult
+from jaxshift.solvers.grid import GridMeanShiftResult
+from jaxshift.solvers.mean_shift import LABEL_RULES, MeanShiftResult
+
+Array = jax.Array
+
+BANDWIDTH_NAMES = ("auto", "scott", "silverman", "normal_gradient")
+BACKENDS = ("auto", "blockwise", "attention")
+
+
+def resolve_bandwidth(data: Array, name: str, kernel: Kernel) -> Array:
+    """A named bandwidth for ``data``: chosen for the Gaussian (``"auto"``: see
+    :func:`jaxshift.clustering_bandwidth`; or a rule of thumb), carried over to ``kernel`` by
+    canonical scaling (Marron & Nolan 1988)."""
+    v.check_choice(name, "bandwidth", BANDWIDTH_NAMES)
+    if data.shape[0] < 2:
+        raise ValueError(f'bandwidth: "{name}" needs at least 2 data points, got {data.shape[0]}')
+    gaussian = clustering_bandwidth(data) if name == "auto" else rule_of_thumb(data, name)
+    dim = data.shape[1]
+    return gaussian * math.exp(kernel.log_canonical_scale(dim) - GAUSSIAN.log_canonical_scale(dim))
+
+
+def _backend(backend: str, kernel: Kernel, dim: int, dtype, n_seeds: int) -> str:
+    """``"blockwise"``, or the fused-attention implementation (``"cudnn"``, ``"emulated"``) that
+    ``backend`` asks for. ``"auto"`` keeps float64 data on the exact path (asking for doubles is
+    asking for exactness), and fewer seeds than one attention block too (measured faster in fp32)."""
+    v.check_choice(backend, "backend", BACKENDS)
+    suitable = kernel == GAUSSIAN and dim <= attention.MAX_DIM
+    if backend == "attention" and not suitable:
+        raise ValueError(
+            f'backend: "attention" needs the Gaussian kernel and at most {attention.MAX_DIM} dimensions, '
+            f"got kernel {kernel.name!r} and {dim} dimensions"
+        )
+    on_gpu = attention.attention_available()
+    worth_it = dtype != jnp.float64 and n_seeds >= attention.DEFAULT_QUERY_BLOCK
+    if backend == "blockwise" or (backend == "auto" and not (suitable and on_gpu and worth_it)):
+        return "blockwise"
+    return "cudnn" if on_gpu else "emulated"
+
+
+_solve_mean_shift = jax.jit(
+    ms.solve,
+    static_argnames=(
+        "kernel",
+        "labels",
+        "cluster_all",
+        "max_clusters",
+        "query_block",
+        "data_block",
+        "backend",
+        "data_axis",
+    ),
+)
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data")
+def mean_shift(
+    data,
+    bandwidth,
+    *,
+    kernel: str | Kernel = "gaussian",
+    seeds=None,
+    weights=None,
+    max_iter: int | Array = 300,
+    tol: float | Array = 1e-3,
+    labels: str | None = None,
+    cluster_all: bool = True,
+    merge_radius: float | Array = 1.0,
+    max_clusters: int | None = None,
+    query_block: int | None = None,
+    data_block: int = DEFAULT_DATA_BLOCK,
+    progress=None,
+    backend: str = "auto",
+) -> MeanShiftResult:
+    """Cluster ``data`` by the modes its kernel density estimate climbs to.
+
+    Args:
+      data: (n, d) points.
+      bandwidth: scalar or (d,) per-dimension bandwidth (the Gaussian's standard deviation, the
+        compact kernels' radius); may be traced, so it can be ``vmap``-ped or ``jit``-ted over.
+        Or a name: ``"auto"`` (chosen for clustering, see :func:`jaxshift.clustering_bandwidth`)
+        or a rule of thumb (``"scott"``, ``"silverman"``, ``"normal_gradient"``), each converted
+        to ``kernel`` by canonical scaling.
+      kernel: ``"gaussian"``, ``"flat"`` (scikit-learn's), ``"epanechnikov"``, ``"biweight"`` or a
+        :class:`~jaxshift.kernels.Kernel` of your own.
+      seeds: (m, d) starting points; the data itself by default.
+      weights: optional (n,) non-negative weights of the data points.
+      max_iter: the most steps any seed takes.
+      tol: a seed converges when its shift is at most ``tol`` bandwidths (scikit-learn: 1e-3).
+      labels: ``"basin"`` (each point's own mode's cluster; needs ``seeds=None``) or ``"nearest"``
+        (nearest centre, as scikit-learn). Default: ``"basin"`` without seeds, else ``"nearest"``.
+      cluster_all: if False, points farther than one bandwidth from their centre get label -1.
+      merge_radius: modes closer than this many bandwidths are one cluster.
+      max_clusters: static number of centre rows (default: one per seed, never truncated).
+      query_block, data_block: tile sizes of the kernel reduction (``query_block`` defaults to
+        1024 seeds, 32768 on the attention path).
+      progress: optional ``progress(iteration, seeds_still_moving)``, called after every step
+        (the computation stays pure without it; a new callable does not recompile).
+      backend: ``"blockwise"`` (the exact reduction of :mod:`jaxshift.reduce`, in the data's
+        precision), ``"attention"`` (Gaussian only: half-precision fused attention steps, see
+        :mod:`jaxshift.reduce.attention`, then exact steps from one representative per
+        0.05-bandwidth cell) or ``"auto"`` (attention for the Gaussian with float32 data and at
+        least 32768 seeds on an NVIDIA GPU, else blockwise).
+
+    Returns:
+      A :class:`MeanShiftResult`.
+
+    Raises:
+      ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
+
+    Example:
+      >>> import numpy as np, jaxshift
+      >>> rng = np.random.default_rng(0)
+      >>> X = np.vstack([rng.normal(0, 1, (50, 2)), rng.normal(8, 1, (50, 2))])
+      >>> int(jaxshift.mean_shift(X, 2.0).n_clusters)
+      2
+    """
+    kernel = get_kernel(kernel)
+    placement = sharding.current()
+    data = v.as_points(data, "data")
+    n, dim = data.shape
+    if isinstance(bandwidth, str):
+        bandwidth = resolve_bandwidth(data, bandwidth, kernel)
+    bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
+    weights = v.as_weights(weights, n, data.dtype)
+    seeds = None if seeds is None else v.as_points(seeds, "seeds", dim=dim).astype(data.dtype)
+    v.check_positive_int(max_iter, "max_iter")
+    v.check_non_negative(tol, "tol")
+    v.check_non_negative(merge_radius, "merge_radius")
+    labels = ("basin" if seeds is None else "nearest") if labels is None else labels
+    v.check_choice(labels, "labels", LABEL_RULES)
+    if labels == "basin" and seeds is not None:
+        raise ValueError('labels: "basin" needs every data point as a seed (seeds=None); use "nearest"')
+    m = n if seeds is None else seeds.shape[0]
+    if max_clusters is not None:
+        v.check_positive_int(max_clusters, "max_clusters")
+    chosen = "blockwise" if placement is not None else _backend(backend, kernel, dim, data.dtype, m)
+    if query_block is None:
+        query_block = DEFAULT_QUERY_BLOCK if chosen == "blockwise" else attention.DEFAULT_QUERY_BLOCK
+    v.check_blocks(query_block, data_block)
+    return _solve_mean_shift(
+        data,
+        bandwidth,
+        seeds,
+        weights,
+        max_iter,
+        tol,
+        merge_radius,
+        kernel=kernel,
+        labels=labels,
+        cluster_all=cluster_all,
+        max_clusters=m if max_clusters is None else int(max_clusters),
+        query_block=query_block,
+        data_block=data_block,
+        backend=chosen,
+        data_axis=placement,
+        progress=None if placement is not None else loop.progress_token(progress),
+    )
+
+
+def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
+    """Seeds at the centres of the grid cells of side ``bin_size`` that hold at least
+    ``min_bin_freq`` points (scikit-learn's bin seeding); the data itself when every point has a
+    cell of its own. Runs on the host: its output size depends on the data."""
+    data = np.asarray(v.as_points(data, "data"))
+    v.check_non_negative(bin_size, "bin_size")
+    v.check_positive_int(min_bin_freq, "min_bin_freq")
+    if bin_size == 0:
+        return data
+    cells, counts = np.unique(np.round(data / bin_size), axis=0, return_counts=True)
+    cells = cells[counts >= min_bin_freq]
+    if len(cells) == len(data):
+        return data
+    if len(cells) == 0:
+        raise ValueError(f"min_bin_freq: no cell of side {bin_size:g} holds {min_bin_freq} points")
+    return (cells * bin_size).astype(data.dtype)
+
+
+_solve_blurring = jax.jit(blurring.solve, static_argnames=("kernel", "n_bins", "query_block", "data_block"))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
+def blurring_mean_shift(
+    data,
+    bandwidth,
+    *,
+    kernel: str | Kernel = "gaussian",
+    max_iter: int | Array = 100,
+    tol: float | Array = 1e-3,
+    entropy_tol: float | Array = 1e-8,
+    n_bins: int | None = None,
+    merge_radius: float | Array = 1.0,
+    query_block: int = DEFAULT_QUERY_BLOCK,
+    data_block: int = DEFAULT_DATA_BLOCK,
+) -> BlurringResult:
+    """Blurring mean shift (the tutorial's algorithm: the data moves with every step) with
+    Carreira-Perpiñán's (ICML 2006) stopping rule.
+
+    Run to convergence it collapses every cluster into one point and then the clusters into each
+    other, so it stops at the first of: the entropy of the step-length histogram changes by less
+    than ``entropy_tol`` (the clusters have formed and move as rigid bodies), every step is at
+    most ``tol`` bandwidths (full collapse), or ``max_iter`` iterations. Points ending within
+    ``merge_radius`` bandwidths of each other form one cluster.
+
+    Args:
+      data: (n, d) points.
+      bandwidth: scalar or (d,) bandwidth.
+      kernel: a kernel name (see :data:`jaxshift.KERNEL_NAMES`) or a :class:`~jaxshift.kernels.Kernel`.
+      max_iter, tol, entropy_tol: stopping rules (see above).
+      n_bins: histogram bins; default ``max(10, n // 10)``.
+      merge_radius: in bandwidths.
+      query_block, data_block: tile sizes of the kernel reduction.
+    """
+    kernel = get_kernel(kernel)
+    data = v.as_points(data, "data")
+    n, dim = data.shape
+    bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
+    v.check_positive_int(max_iter, "max_iter")
+    v.check_non_negative(tol, "tol")
+    v.check_non_negative(entropy_tol, "entropy_tol")
+    n_bins = max(10, n // 10) if n_bins is None else n_bins
+    v.check_positive_int(n_bins, "n_bins")
+    v.check_non_negative(merge_radius, "merge_radius")
+    v.check_blocks(query_block, data_block)
+    return _solve_blurring(
+        data,
+        bandwidth,
+        max_iter,
+        tol,
+        entropy_tol,
+        merge_radius,
+        kernel=kernel,
+        n_bins=n_bins,
+        query_block=query_block,
+        data_block=data_block,
+    )
+
+
+_solve_grid = jax.jit(grid.solve, static_argnames=("max_clusters",))
+_occupied_cells = jax.jit(grid.occupied_cells)
+_solve_grid_on_cells = jax.jit(grid.solve_on_cells, static_argnames=("rows", "max_clusters"))
+
+
+@v.keeps_half_precision("data")
+@sharding.follow_data("data", split=False)
+def grid_mean_shift(
+    data,
+    bandwidth,
+    *,
+    max_iter: int | Array = 100,
+    tol: float | Array = 1e-3,
+    merge_radius: float | Array = 1.0,
+    max_clusters: int | None = None,
+) -> GridMeanShiftResult:
+    """Cluster ``data`` with grid mean shift (MeanShift++, Jang & Jiang 2021): each point moves to
+    the mean of the points in the 3^d grid cells around its own (see :mod:`jaxshift.solvers.grid`).
+
+    Args:
+      data: (n, d) points, 1 <= d <= 6.
+      bandwidth: the grid's cell side: a scalar, or (d,) one per dimension; may be traced. The
+        neighbourhood is the 3 x 3 x ... box of cells around a point's cell, so a cell side ``h``
+        is comparable to a flat kernel of radius about ``1.5 h``.
+      max_iter: the most iterations.
+      tol: a point has converged when it moves at most ``tol`` cells.
+      merge_radius: final cells whose means are closer than this many cells are one cluster.
+      max_clusters: static number of centre rows (default n: never truncated).
+
+    Returns:
+      A :class:`GridMeanShiftResult`.
+
+    Raises:
+      ValueError: for bad input, naming the argument (values are only checked outside ``jit``).
+    """
+    data = v.as_points(data, "data")
+    n, dim = data.shape
+    if dim > grid.MAX_DIM:
+        raise ValueError(
+            f"data: grid mean shift visits 3^d neighbour cells and supports at most {grid.MAX_DIM} dimensions, "
+            f"got {dim}; use jaxshift.mean_shift"
+        )
+    bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
+    v.check_positive_int(max_iter, "max_iter")
+    v.check_non_negative(tol, "tol")
+    v.check_non_negative(merge_radius, "merge_radius")
+    if max_clusters is not None:
+        v.check_positive_int(max_clusters, "max_clusters")
+    concrete = v.is_concrete(data) and v.is_concrete(bandwidth)
+    if concrete:
+        span = (np.max(np.asarray(data), axis=0) - np.min(np.asarray(data), axis=0)) / np.asarray(bandwidth)
+        cells = np.prod(np.floor(span) + 3.0)
+        limit = float(jnp.iinfo(grid.key_dtype()).max)
+        if cells >= limit:
+            raise ValueError(
+                f"bandwidth: a grid of cells of this side over the data's bounding box has {cells:.3g} cells, "
+                f"more than the {limit:.3g} the cell keys can index; use a larger bandwidth"
+                + ("" if jax.config.jax_enable_x64 else " or enable jax_enable_x64 (64-bit keys)")
+            )
+    max_clusters = n if max_clusters is None else int(max_clusters)
+    if not concrete:
+        return _solve_grid(data, bandwidth, max_iter, tol, merge_radius, max_clusters=max_clusters)
+    # Points that share a cell move together from the first iteration on, so they are merged into one
+    # weighted row per occupied cell first; the rows are padded to a power of two so that few sizes compile.
+    cells = _occupied_cells(data, bandwidth)
+    rows = min(n, 1 << max(int(cells[-1]) - 1, 0).bit_length())
+    return _solve_grid_on_cells(
+        data, bandwidth, *cells, max_iter, tol, merge_radius, rows=rows, max_clusters=max_clusters
+    )

@@ -1,0 +1,34 @@
+"""The kernel reduction and its back ends.
+
+- :mod:`~jaxshift.reduce.blockwise`: the exact blockwise, log-stable reduction everything is built on.
+- :mod:`~jaxshift.reduce.attention`: the Gaussian step as half-precision fused attention (GPUs).
+- :mod:`~jaxshift.reduce.sharding`: the reduction split over a mesh axis, partial sums combined.
+"""
+
+from jaxshift.reduce.blockwise import (
+    DEFAULT_DATA_BLOCK,
+    DEFAULT_QUERY_BLOCK,
+    DataBlock,
+    KernelSums,
+    PreparedData,
+    block_sums,
+    kernel_sums,
+    log_weights,
+    prepare_data,
+    spatial_order,
+    squared_distances,
+)
+
+__all__ = [
+    "DEFAULT_DATA_BLOCK",
+    "DEFAULT_QUERY_BLOCK",
+    "DataBlock",
+    "KernelSums",
+    "PreparedData",
+    "block_sums",
+    "kernel_sums",
+    "log_weights",
+    "prepare_data",
+    "spatial_order",
+    "squared_distances",
+]
