@@ -21,6 +21,7 @@ import functools
 import math
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -115,23 +116,25 @@ def _ball_canonical_scale(dim: int, power: int) -> float:
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(400)
 
 
-def _radial_integral(fn, dim: int, upper: float) -> float:
-    """``∫_{R^d} fn(|u|²) du = |S^{d-1}| ∫_0^upper fn(t²) t^{d-1} dt`` by Gauss-Legendre."""
-    t = 0.5 * upper * (_NODES + 1.0)
-    values = np.asarray(fn(jnp.asarray(t * t)), np.float64) * t ** (dim - 1)
+def _radial_integral(fn, dim: int, compact: bool) -> float:
+    """``∫_{R^d} fn(|u|²) du = |S^{d-1}| ∫ fn(t²) t^{d-1} dt`` over ``[0, 1]`` (compact) or
+    ``[0, ∞)`` (as ``t = s / (1 - s)``, ``s`` in ``[0, 1)``), by 400-point Gauss-Legendre."""
+    s = 0.5 * (_NODES + 1.0)
+    t, jacobian = (s, np.ones_like(s)) if compact else (s / (1.0 - s), 1.0 / (1.0 - s) ** 2)
+    with jax.ensure_compile_time_eval():  # a number, also when asked for while tracing
+        values = np.asarray(fn(jnp.asarray(t * t)), np.float64) * t ** (dim - 1) * jacobian
     area = 2.0 * math.pi ** (dim / 2) / math.gamma(dim / 2)
-    return area * 0.5 * upper * float(np.sum(_WEIGHTS * values))
+    return area * 0.5 * float(np.sum(_WEIGHTS * values))
 
 
 def _quadrature_log_normaliser(density: Profile, compact: bool, dim: int) -> float:
-    return math.log(_radial_integral(density, dim, 1.0 if compact else 60.0))
+    return math.log(_radial_integral(density, dim, compact))
 
 
 def _quadrature_canonical_scale(kernel: Kernel, dim: int) -> float:
-    upper = 1.0 if kernel.compact else 60.0
-    c = _radial_integral(kernel.density, dim, upper)
-    roughness = _radial_integral(lambda r: kernel.density(r) ** 2, dim, upper) / c**2
-    mu2 = _radial_integral(lambda r: r * kernel.density(r), dim, upper) / (dim * c)
+    c = _radial_integral(kernel.density, dim, kernel.compact)
+    roughness = _radial_integral(lambda r: kernel.density(r) ** 2, dim, kernel.compact) / c**2
+    mu2 = _radial_integral(lambda r: r * kernel.density(r), dim, kernel.compact) / (dim * c)
     return (math.log(roughness) - 2.0 * math.log(mu2)) / (dim + 4)
 
 
