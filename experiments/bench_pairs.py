@@ -41,7 +41,7 @@ def main() -> None:
         repeats = 5 if n <= 10_000 else 3
         jax.block_until_ready(sums(X, X, h))
         t_sums = median_time(sums, X, X, h, repeats=repeats)
-        state = jaxshift.init(X)
+        state = jaxshift.init(X, prepare_data(X, h))
         jax.block_until_ready(step(state, X, h))
         t_step = median_time(step, state, X, h, repeats=repeats)
         rows.append([n, "jaxshift kernel_sums (blockwise)", f"{t_sums:.3f}", f"{pairs / t_sums:.2e}"])

@@ -1,10 +1,10 @@
 """The Gaussian step on a GPU: pairs per second per path, accuracy, and the time to cluster 1e6 2-D points.
 
 Paths: jaxshift's exact fp32 blockwise step (several tile sizes), the half-precision attention step
-(`jaxshift.attention`, cuDNN's fused kernel, several seed-block sizes, float16 and bfloat16), and cuDNN attention
-alone on prepared inputs (the ceiling of the kernel itself). Then end to end: `jaxshift.mean_shift` on 1e6 points,
-attention and blockwise, all seeds and bin seeds, cold and warm, and the attention path's modes against the fp32
-path's at n = 32,768.
+(`jaxshift.solvers.mean_shift.attention_step` on `jaxshift.reduce.attention`, cuDNN's fused kernel, several seed-block
+sizes), the attention means alone in float16 and bfloat16, and cuDNN attention alone on prepared inputs (the ceiling of
+the kernel itself). Then end to end: `jaxshift.mean_shift` on 1e6 points, attention and blockwise, all seeds and bin
+seeds, cold and warm, and the attention path's modes against the fp32 path's at n = 32,768.
 
     python experiments/gpu_bench.py            # on a machine with an NVIDIA GPU
     python experiments/gpu_bench.py --smoke    # tiny sizes, emulated attention: checks the script on a CPU
@@ -23,11 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from _common import median_time, timed, write_result
-from jaxshift.mean_shift import init, step, step_active
 
 import jaxshift
-from jaxshift import attention
-from jaxshift.reduce import prepare_data
+from jaxshift.reduce import attention, prepare_data, spatial_order
+from jaxshift.solvers.mean_shift import attention_step, init, step
 
 GAUSSIAN = jaxshift.get_kernel("gaussian")
 
@@ -47,15 +46,32 @@ def ari(a, b) -> float:
     return float(adjusted_rand_score(np.asarray(a), np.asarray(b)))
 
 
-def attention_step_fn(implementation: str, query_block: int, dtype):
+def attention_step_fn(implementation: str, query_block: int):
+    """The attention path's step (float16), as mean_shift runs it: blocks too wide for half precision take the exact
+    step over the prepared data, and shifts below a block's rounding floor are not taken (so its error against the
+    exact step includes them)."""
+
     def fn(state, X, h):
-        scaled = X / h
+        data = prepare_data(X, h)
+        scaled = (X - data.origin) / h
+        return attention_step(
+            state, data, scaled, None, tol=0.0, query_block=query_block, implementation=implementation
+        )
 
-        def move(y):
-            new = attention.attention_means(y / h, scaled, None, dtype=dtype, implementation=implementation) * h
-            return new, jnp.zeros(y.shape[:1], bool), jnp.zeros(y.shape[:1], y.dtype)
+    return jax.jit(fn)
 
-        return step_active(state, move, tol=0.0, inv_bandwidth=1.0 / h, query_block=query_block)
+
+def attention_means_fn(implementation: str, query_block: int, dtype):
+    """The attention means alone, in ``dtype``, over blocks of ``query_block`` spatially ordered seeds (in bandwidths,
+    relative to the data's mean): the step without its bookkeeping, the one place the input precision can be chosen."""
+
+    def fn(Ys, Xs):
+        blocks = Ys.reshape(-1, query_block, Ys.shape[1])
+
+        def one(y):
+            return attention.attention_means(y, Xs, None, dtype=dtype, implementation=implementation)
+
+        return jax.lax.map(one, blocks).reshape(Ys.shape)
 
     return jax.jit(fn)
 
@@ -116,36 +132,51 @@ def main() -> None:
     X = jnp.asarray(X_np)
     h = jnp.float32(0.5)
     pairs = float(n_pairs) ** 2
-    state = init(X)
+    state = init(X, prepare_data(X, h))
     reference = {}
 
     def bench_blockwise(qb, db):
         fn = blockwise_step_fn(qb, db)
         t_cold, out = timed(fn, state, X, h)
         t = median_time(fn, state, X, h, repeats=3)
-        reference.setdefault("mean", out.position)
+        reference.setdefault("mean", out[0].position)  # relative to the data's mean
         record(f"step, blockwise fp32 (query {qb}, data {db})", n_pairs, f"{t:.4f}", f"{pairs / t:.3g}", "exact")
 
     for qb, db in [] if args.no_blockwise_step else [(1024, 1024), (8192, 4096)]:
         guarded(f"blockwise {qb}/{db}", lambda qb=qb, db=db: bench_blockwise(qb, db))
 
-    def bench_attention(qb, dtype):
-        fn = attention_step_fn(implementation, qb, dtype)
+    def error_of(position):
+        if "mean" not in reference:
+            return "n/a"
+        return f"max error {float(jnp.max(jnp.abs(position - reference['mean']))) / float(h):.2e} h"
+
+    def bench_attention(qb):
+        fn = attention_step_fn(implementation, qb)
         # attention blocks are compact only for spatially ordered seeds, as mean_shift orders them
-        order = jaxshift.reduce.spatial_order(X, h)
-        st = init(X[order])
+        st = init(X, prepare_data(X, h), spatially_ordered=True)
         timed(fn, st, X, h)
         t = median_time(fn, st, X, h, repeats=5)
-        out = fn(st, X, h).position
-        error = "n/a"
-        if "mean" in reference:
-            error = f"max error {float(jnp.max(jnp.abs(out - reference['mean'][order]))) / float(h):.2e} h"
-        name = jnp.dtype(dtype).name
-        record(f"step, attention {name} (seed block {qb})", n_pairs, f"{t:.4f}", f"{pairs / t:.3g}", error)
+        out = fn(st, X, h)[0].position  # seeds in their own order, relative to the data's mean
+        record(f"step, attention float16 (seed block {qb})", n_pairs, f"{t:.4f}", f"{pairs / t:.3g}", error_of(out))
 
     for qb in [8192, 32768, 131072]:
-        guarded(f"attention {qb}", lambda qb=qb: bench_attention(min(qb, n_pairs), jnp.float16))
-    guarded("attention bf16", lambda: bench_attention(min(32768, n_pairs), jnp.bfloat16))
+        guarded(f"attention {qb}", lambda qb=qb: bench_attention(min(qb, n_pairs)))
+
+    def bench_means(qb, dtype):
+        fn = attention_means_fn(implementation, qb, dtype)
+        centred = X - jnp.mean(X, axis=0)
+        order = spatial_order(centred, h)
+        Ys, Xs = centred[order] / h, centred / h
+        timed(fn, Ys, Xs)
+        t = median_time(fn, Ys, Xs, repeats=5)
+        out = jnp.zeros_like(centred).at[order].set(fn(Ys, Xs) * h)
+        name = jnp.dtype(dtype).name
+        record(
+            f"attention means alone, {name} (seed block {qb})", n_pairs, f"{t:.4f}", f"{pairs / t:.3g}", error_of(out)
+        )
+
+    for dtype in (jnp.float16, jnp.bfloat16):
+        guarded(f"means {jnp.dtype(dtype).name}", lambda dtype=dtype: bench_means(min(32768, n_pairs), dtype))
 
     def bench_raw():
         width = attention.head_dim(2)

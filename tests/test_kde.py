@@ -131,10 +131,11 @@ def test_gradient_matches_central_finite_differences(form):
 
     params = to_params(np.asarray(BANDWIDTHS[form]))
 
+    @jax.jit
     def objective(p):
         return density_kde.loo_log_likelihood(DATA, from_params(p), None, kernel=get_kernel("gaussian"), data_block=32)
 
-    grad = np.asarray(jax.grad(objective)(params))
+    grad = np.asarray(jax.jit(jax.grad(objective))(params))
     flat = np.asarray(params, float).ravel()
     eps = 1e-5
     numeric = np.zeros_like(flat)
