@@ -215,7 +215,7 @@ def _bandwidth(args) -> int:
     unique, counts = np.unique(X32, axis=0, return_counts=True)
     if len(unique) < 2:
         raise ValueError(f"{args.data}: all {len(X)} rows are the same point; no bandwidth can be fitted to it")
-    progress = _progress_bar(  # select_bandwidth takes at most max_steps=100 steps
+    progress = _progress_bar(  # select_bandwidth takes at most max_iter=100 steps
         "likelihood", 100, args.quiet, "step", lambda step, value: (step, f"log-likelihood {float(value):.4f}")
     )
     start = time.perf_counter()

@@ -36,7 +36,7 @@ How it is computed, with static shapes throughout (``jit`` compiles it once per 
 Clusters: the points are grouped by the cell they end in. At a fixed point, points in adjacent cells
 would still pull each other together, so the occupied cells are pairwise more than one cell apart;
 each is a mode, with its number of points as its strength. The modes are merged as in
-:func:`jaxshift.clusters.merge_modes` (strongest first, radius ``merge_radius`` cells), which only
+:func:`jaxshift.solvers.clusters.merge_modes` (strongest first, radius ``merge_radius`` cells), which only
 changes anything when the loop stopped before convergence. Every point gets the label of its
 final cell (the basin rule), so there are no orphans.
 
@@ -184,7 +184,7 @@ def _climb_and_merge(position, weight, strides, max_iter, tol, merge_radius, *, 
     """Move the (weighted) rows to their modes and merge their final cells.
 
     Returns the rows' final positions, converged flags and cluster labels (all in the input order),
-    the iterations run and the :class:`~jaxshift.clusters.Clusters` (in cells)."""
+    the iterations run and the :class:`~jaxshift.solvers.clusters.Clusters` (in cells)."""
     m = position.shape[0]
     start = GridState(position, weight, jnp.arange(m, dtype=jnp.int32), jnp.zeros((m,), bool))
     state, _, n_iter = loop.run(
