@@ -180,22 +180,38 @@ def mean_shift(
     )
 
 
-def bin_seeds(data, bin_size: float, min_bin_freq: int = 1) -> np.ndarray:
-    """Seeds at the centres of the grid cells of side ``bin_size`` that hold at least
+def bin_seeds(data, bin_size, min_bin_freq: int = 1) -> np.ndarray:
+    """Seeds at the centres of the grid cells of side ``bin_size`` (a scalar, or one side per
+    dimension as ``mean_shift`` takes a per-dimension bandwidth) that hold at least
     ``min_bin_freq`` points (scikit-learn's bin seeding); the data itself when every point has a
-    cell of its own. Runs on the host: its output size depends on the data."""
+    cell of its own. A side of 0 leaves its dimension unbinned. Runs on the host: its output size
+    depends on the data."""
     data = np.asarray(v.as_points(data, "data"))
-    v.check_non_negative(bin_size, "bin_size")
+    dim = data.shape[1]
+    if np.ndim(bin_size) == 0:
+        v.check_non_negative(bin_size, "bin_size")
+        sizes = np.full(dim, bin_size, dtype=np.float64)
+    else:
+        sizes = np.asarray(bin_size)
+        if sizes.shape != (dim,) or sizes.dtype.kind not in "iuf":
+            raise ValueError(f"bin_size: expected a number or shape ({dim},) of numbers, got {bin_size!r}")
+        if not np.all(np.isfinite(sizes) & (sizes >= 0)):
+            raise ValueError(f"bin_size: must be finite numbers >= 0, got {sizes.tolist()}")
+        sizes = sizes.astype(np.float64)
     v.check_positive_int(min_bin_freq, "min_bin_freq")
-    if bin_size == 0:
+    if not np.any(sizes > 0):
         return data
-    cells, counts = np.unique(np.round(data / bin_size), axis=0, return_counts=True)
+    binned = sizes > 0
+    scale = np.where(binned, sizes, 1.0)
+    keys = np.where(binned, np.round(data / scale), data)
+    cells, counts = np.unique(keys, axis=0, return_counts=True)
     cells = cells[counts >= min_bin_freq]
     if len(cells) == len(data):
         return data
     if len(cells) == 0:
-        raise ValueError(f"min_bin_freq: no cell of side {bin_size:g} holds {min_bin_freq} points")
-    return (cells * bin_size).astype(data.dtype)
+        side = f"{float(bin_size):g}" if np.ndim(bin_size) == 0 else str(sizes.tolist())
+        raise ValueError(f"min_bin_freq: no cell of side {side} holds {min_bin_freq} points")
+    return np.where(binned, cells * scale, cells).astype(data.dtype)
 
 
 _solve_blurring = jax.jit(blurring.solve, static_argnames=("kernel", "n_bins", "query_block", "data_block"))
