@@ -42,7 +42,7 @@ from jaxshift.reduce import (
     sharding,
     spatial_order,
 )
-from jaxshift.solvers import loop
+from jaxshift.solvers import implicit, loop
 from jaxshift.solvers.clusters import cluster_sizes, merge_modes, nearest_center, orphans_removed, sorted_runs
 
 Array = jax.Array
@@ -427,11 +427,15 @@ def solve(
     points labelled: what :func:`jaxshift.mean_shift` computes, without its checks."""
     m = data.shape[0] if seeds is None else seeds.shape[0]
     max_clusters = m if max_clusters is None else max_clusters
+
+    # The loop runs forward only, on values it cannot differentiate; the derivatives of the modes
+    # come from the fixed point (see solvers/implicit.py).
+    constant = jax.lax.stop_gradient
     result = climb(
-        data,
-        data if seeds is None else seeds,
-        bandwidth,
-        weights,
+        constant(data),
+        constant(data if seeds is None else seeds),
+        constant(bandwidth),
+        None if weights is None else constant(weights),
         kernel=kernel,
         tol=tol,
         max_iter=max_iter,
@@ -441,6 +445,8 @@ def solve(
         data_axis=data_axis,
         progress=progress,
     )
+    modes = implicit.fixed_points(result.modes, data, bandwidth, weights, kernel=kernel, data_axis=data_axis)
+    result = result._replace(modes=modes)
     clusters = merge_modes(
         result.modes, result.log_intensity, ~result.dropped, bandwidth, radius=merge_radius, max_clusters=max_clusters
     )
