@@ -99,3 +99,16 @@ def test_the_backward_pass_is_memory_bounded():
     compiled = jax.jit(jax.grad(fn, argnums=(0, 2))).lower(data, seeds, jnp.float32(1.0)).compile()
     temp = compiled.memory_analysis().temp_size_in_bytes
     assert temp < 1.5 * 2**30, f"{temp / 2**20:.0f} MiB of temporaries"
+
+
+@pytest.mark.parametrize("form", ["scalar", "full"])
+def test_the_selected_bandwidth_is_differentiable_in_the_data_and_weights(form):
+    def total(data, weights):
+        return jnp.sum(jaxshift.select_bandwidth(data, form=form, weights=weights, tol=1e-11, max_iter=500).bandwidth)
+
+    data, weights = X[:60] * np.array([1.0, 2.0]), W[:60]
+    g_data, g_w = jax.grad(total, argnums=(0, 1))(data, weights)
+    numeric = central_difference(lambda v: total(np.r_[data[:5], v[None], data[6:]], weights), data[5], eps=1e-4)
+    np.testing.assert_allclose(np.asarray(g_data)[5], numeric, rtol=1e-6)
+    numeric = central_difference(lambda v: total(data, np.r_[weights[:9], v, weights[10:]]), weights[9:10], eps=1e-4)
+    np.testing.assert_allclose(np.asarray(g_w)[9:10], numeric, rtol=1e-6)

@@ -2,7 +2,9 @@
 
 The cross-validated log-likelihood of the Gaussian KDE is maximised over an unconstrained
 parametrisation (``log h``; for a full matrix, a Cholesky factor with a log diagonal) on the loop
-driver, so it is jittable and ``vmap``-able over data sets. Pure and unvalidated:
+driver, so it is jittable and ``vmap``-able over data sets, and the optimum is differentiable in the
+data and weights (implicit differentiation of its stationarity condition, by
+:func:`jax.lax.custom_root`: the optimiser's loop is never unrolled). Pure and unvalidated:
 :func:`jaxshift.select_bandwidth` is the checked entry point.
 """
 
@@ -88,9 +90,11 @@ def select(
     data_axis=None,
 ) -> BandwidthResult:
     """Maximise the cross-validated likelihood from the bandwidth ``start`` (L-BFGS by default)."""
-    mean_log_likelihood = objective_fn(
-        data, weights, key, objective=objective, n_folds=n_folds, batch_size=batch_size, data_axis=data_axis
-    )
+    options = dict(objective=objective, n_folds=n_folds, batch_size=batch_size, data_axis=data_axis)
+    # The optimiser's loop runs on constants; the optimum's derivative in the data and weights
+    # comes from its stationarity condition (implicit differentiation, below).
+    constant = jax.lax.stop_gradient
+    mean_log_likelihood = objective_fn(constant(data), None if weights is None else constant(weights), key, **options)
 
     def loss(params):
         return -mean_log_likelihood(from_params(params))
@@ -126,6 +130,22 @@ def select(
         progress=progress,
         report_value=lambda st, info: info.objective,
     )
-    value, grad = jax.value_and_grad(loss)(state.params)
+    live_log_likelihood = objective_fn(data, weights, key, **options)
+
+    def live_loss(params):
+        return -live_log_likelihood(from_params(params))
+
+    params = jax.lax.custom_root(jax.grad(live_loss), constant(state.params), lambda _, found: found, _hessian_solve)
+    value, grad = jax.value_and_grad(live_loss)(params)
     converged = jnp.max(jnp.abs(grad)) <= tol
-    return BandwidthResult(from_params(state.params), -value, n_iter, converged)
+    return BandwidthResult(from_params(params), -value, n_iter, converged)
+
+
+def _hessian_solve(linear, rhs):
+    """Solve the (small) linearised stationarity system by the pseudo-inverse of its matrix: the
+    upper triangle of a full bandwidth's parameters does not enter the likelihood, so its rows are
+    zero and get zero (and a degenerate optimum gets a finite answer, not NaN)."""
+    flat = rhs.reshape(-1)
+    basis = jnp.eye(flat.size, dtype=rhs.dtype)
+    matrix = jax.lax.stop_gradient(jax.vmap(lambda e: linear(e.reshape(rhs.shape)).reshape(-1), out_axes=1)(basis))
+    return (jnp.linalg.pinv(matrix, hermitian=True) @ flat).reshape(rhs.shape)
