@@ -187,3 +187,17 @@ def test_data_far_from_the_origin_in_float32():
     far = jaxshift.mean_shift(X + np.float32(1e4), 1.5)
     assert int(near.n_clusters) == int(far.n_clusters)
     np.testing.assert_array_equal(np.asarray(near.labels), np.asarray(far.labels))
+
+
+@pytest.mark.parametrize("labels", ["basin", "nearest"])
+def test_too_few_centre_rows_are_reported_and_labels_stay_consistent(labels):
+    blobs = np.vstack([np.random.default_rng(k).normal(8.0 * k, 0.5, (40, 2)) for k in range(5)])
+    full = jaxshift.mean_shift(blobs, 1.0, labels=labels)
+    cut = jaxshift.mean_shift(blobs, 1.0, labels=labels, max_clusters=3)
+    assert int(full.n_clusters) == int(cut.n_clusters) == 5
+    assert not bool(full.truncated) and bool(cut.truncated)
+    labelled = np.asarray(cut.labels)
+    assert labelled.max() < 3 and np.array_equal(np.bincount(labelled[labelled >= 0], minlength=3), cut.cluster_sizes)
+    assert np.asarray(cut.mode_labels).max() < 3
+    if labels == "basin":
+        assert np.sum(labelled == -1) == 80  # the two clusters without a row

@@ -113,7 +113,10 @@ def mean_shift(
         (nearest centre, as scikit-learn). Default: ``"basin"`` without seeds, else ``"nearest"``.
       cluster_all: if False, points farther than one bandwidth from their centre get label -1.
       merge_radius: modes closer than this many bandwidths are one cluster.
-      max_clusters: static number of centre rows (default: one per seed, never truncated).
+      max_clusters: static number of centre rows (default: one per seed, never truncated). With
+        fewer rows than clusters the strongest are kept, ``truncated`` is set, ``n_clusters`` still
+        counts them all, the other clusters' modes and (``"basin"``) points get label -1, and
+        (``"nearest"``) points go to the nearest kept centre; ``cluster_sizes`` counts the labels.
       query_block, data_block: tile sizes of the kernel reduction (``query_block`` defaults to
         1024 seeds, 32768 on the attention path).
       progress: optional ``progress(iteration, seeds_still_moving)``, called after every step

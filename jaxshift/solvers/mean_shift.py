@@ -75,9 +75,10 @@ class MeanShiftResult(NamedTuple):
     centers: Array  # shape=(max_clusters, d): the first n_clusters rows are valid, the rest zero
     n_clusters: Array  # shape=(), int32
     labels: Array  # shape=(n,), int32: cluster of each data point, -1 for orphans
-    mode_labels: Array  # shape=(m,), int32: cluster of each seed's mode, -1 if dropped
+    mode_labels: Array  # shape=(m,), int32: cluster of each seed's mode, -1 if dropped or truncated
     cluster_sizes: Array  # shape=(max_clusters,), int32: points labelled to each cluster
     bandwidth: Array  # shape=() or (d,): the bandwidth used (the chosen one for "auto")
+    truncated: Array  # shape=(), bool: more clusters than max_clusters rows (n_clusters counts them all)
 
     @property
     def all_converged(self) -> Array:
@@ -451,8 +452,11 @@ def solve(
         result.modes, result.log_intensity, ~result.dropped, bandwidth, radius=merge_radius, max_clusters=max_clusters
     )
     centers = clusters.centers
+    # clusters beyond the max_clusters rows (the weakest) have no centre: their modes get -1
+    truncated = clusters.n_clusters > max_clusters
+    mode_labels = jnp.where(clusters.mode_labels < max_clusters, clusters.mode_labels, -1)
     if labels == "basin":
-        point_labels = clusters.mode_labels
+        point_labels = mode_labels
         safe = jnp.clip(point_labels, 0, max_clusters - 1)
         distance = jnp.sqrt(jnp.sum(jnp.square((data - centers[safe]) / bandwidth), axis=1))
         distance = jnp.where((point_labels >= 0) & (point_labels < max_clusters), distance, jnp.inf)
@@ -468,7 +472,8 @@ def solve(
         centers=centers,
         n_clusters=clusters.n_clusters,
         labels=point_labels,
-        mode_labels=clusters.mode_labels,
+        mode_labels=mode_labels,
         cluster_sizes=cluster_sizes(point_labels, max_clusters),
         bandwidth=bandwidth,
+        truncated=truncated,
     )
