@@ -180,3 +180,29 @@ def test_auto_on_a_subsample_is_rescaled_to_the_full_size(tutorial_data):
     assert 0.6 < sub / full < 1.6
     for method in ("normal_gradient", "loo"):
         assert 0 < float(clustering_bandwidth(tutorial_data, method=method)) < full
+
+
+def test_selection_with_a_compact_kernel_finds_a_finite_maximum():
+    data = np.random.default_rng(5).normal(size=(150, 2))
+    chosen = jaxshift.select_bandwidth(data, kernel="epanechnikov")
+    h = float(chosen.bandwidth)
+    assert bool(chosen.converged) and np.isfinite(float(chosen.objective))
+    for step in (0.98, 1.02):
+        assert float(kde.loo_log_likelihood(data, h * step, kernel="epanechnikov")) < float(chosen.objective)
+    # below the nearest-neighbour distances the likelihood is -inf, with a finite (zero) gradient
+    value, grad = jax.value_and_grad(lambda h: kde.loo_log_likelihood(data, h, kernel="epanechnikov"))(0.01)
+    assert value == -np.inf and np.isfinite(grad)
+
+
+def test_selection_takes_traced_weights_and_a_callable_objective():
+    data = np.random.default_rng(6).normal(size=(120, 2))
+    weights = np.random.default_rng(7).uniform(0.5, 2.0, 120)
+    traced = jax.jit(lambda w: jaxshift.select_bandwidth(data, weights=w).bandwidth)(weights)
+    np.testing.assert_allclose(traced, jaxshift.select_bandwidth(data, weights=weights).bandwidth, rtol=1e-10)
+
+    def heldout(data, h, weights):
+        return kde.heldout_log_likelihood(data[:40], data[40:], h)
+
+    chosen = jaxshift.select_bandwidth(data, objective=heldout)
+    slope = jax.grad(lambda h: heldout(data, h, None))(chosen.bandwidth)
+    assert bool(chosen.converged) and abs(float(slope)) < 1e-4

@@ -104,7 +104,7 @@ def test_equal_optimizers_share_one_compilation(monkeypatch):
         bandwidth_api,
         "_select_jit",
         bandwidth_api._select,
-        static_argnames=("objective", "optimizer", "n_folds", "batch_size", "data_axis"),
+        static_argnames=("objective", "optimizer", "n_folds", "batch_size", "kernel", "data_axis"),
     )
     first = jaxshift.select_bandwidth(X, optimizer=optax.adam(0.05), max_iter=20)
     second = jaxshift.select_bandwidth(X, optimizer=optax.adam(0.05), max_iter=20)

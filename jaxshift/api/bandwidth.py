@@ -7,6 +7,7 @@ Each validates once, then calls the jitted pure function of :mod:`jaxshift.densi
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -54,6 +55,7 @@ def rule_of_thumb(data, rule: str = "scott", *, form: str = "scalar", weights=No
 
 
 _quantile_bandwidth = jax.jit(rules.quantile_bandwidth, static_argnames=("k",))
+_neighbour_distances = jax.jit(rules.neighbour_distances, static_argnames=("k",))
 
 
 @v.keeps_half_precision("data")
@@ -67,7 +69,7 @@ def quantile_bandwidth(data, quantile: float = 0.3) -> Array:
 
 
 def _select(
-    data, weights, start, tol, max_iter, key, progress, *, objective, optimizer, n_folds, batch_size, data_axis
+    data, weights, start, tol, max_iter, key, progress, *, objective, optimizer, n_folds, batch_size, kernel, data_axis
 ):
     return selection.select(
         data,
@@ -76,16 +78,19 @@ def _select(
         tol,
         max_iter,
         key,
-        objective=objective,
+        objective=objective.value if isinstance(objective, ByBehaviour) else objective,
         optimizer=None if optimizer is None else optimizer.value,
         n_folds=n_folds,
         batch_size=batch_size,
+        kernel=kernel,
         progress=progress,
         data_axis=data_axis,
     )
 
 
-_select_jit = jax.jit(_select, static_argnames=("objective", "optimizer", "n_folds", "batch_size", "data_axis"))
+_select_jit = jax.jit(
+    _select, static_argnames=("objective", "optimizer", "n_folds", "batch_size", "kernel", "data_axis")
+)
 
 
 @v.keeps_half_precision("data")
@@ -94,8 +99,9 @@ def select_bandwidth(
     data,
     *,
     form: str = "scalar",
-    objective: str = "loo",
+    objective="loo",
     weights=None,
+    kernel: str | Kernel = "gaussian",
     optimizer: optax.GradientTransformation | None = None,
     init="scott",
     max_iter: int = 100,
@@ -112,10 +118,15 @@ def select_bandwidth(
     Args:
       data: (n, d) points.
       form: ``"scalar"`` h, ``"diagonal"`` (one h per dimension) or ``"full"`` (an SPD matrix).
-      objective: ``"loo"`` (leave-one-out), ``"kfold"`` (``n_folds`` folds), or ``"minibatch"``:
+      objective: ``"loo"`` (leave-one-out), ``"kfold"`` (``n_folds`` folds), ``"minibatch"``:
         the leave-one-out likelihood of ``batch_size`` random points fixed by ``key`` (a sample
-        average approximation, O(batch_size · n) per step, for large n).
+        average approximation, O(batch_size · n) per step, for large n); or a function
+        ``objective(data, bandwidth, weights) -> scalar`` to maximise, e.g. built from
+        :mod:`jaxshift.kde` (compared like ``optimizer`` for recompilation).
       weights: optional (n,) weights; a weighted point is left out whole.
+      kernel: the KDE's kernel. A compact kernel's likelihood is ``-inf`` (with a zero gradient)
+        while some point has no other within the bandwidth: the start is raised to the largest
+        nearest-neighbour distance when it is smaller.
       optimizer: any Optax ``GradientTransformation``; default ``optax.lbfgs()``. Optimisers built
         by the same code from equal hyper-parameters (two ``optax.adam(0.05)``) share one
         compilation; see :mod:`jaxshift.api.static`.
@@ -138,7 +149,9 @@ def select_bandwidth(
       (True, (2,))
     """
     v.check_choice(form, "form", FORMS)
-    v.check_choice(objective, "objective", OBJECTIVES)
+    if not callable(objective):
+        v.check_choice(objective, "objective", OBJECTIVES)
+    kernel = get_kernel(kernel)
     data = v.as_points(data, "data")
     n, dim = data.shape
     weights = v.as_weights(weights, n, data.dtype)
@@ -149,7 +162,7 @@ def select_bandwidth(
     if optimizer is not None and not isinstance(optimizer, optax.GradientTransformation):
         raise ValueError(f"optimizer: expected an optax.GradientTransformation, got {optimizer!r}")
     if v.is_concrete(data):
-        v.check_selectable(np.asarray(data), None if weights is None else np.asarray(weights), form)
+        v.check_selectable(np.asarray(data), weights is not None, form)
     if isinstance(init, str):
         v.check_choice(init, "init", RULES)
         start = rules.rule_of_thumb(data, weights, init, form)
@@ -157,6 +170,8 @@ def select_bandwidth(
         start = v.as_bandwidth(init, dim, data.dtype, allow_matrix=True, name="init")
         if FORMS[start.ndim] != form:
             raise ValueError(f"init: has the {FORMS[start.ndim]} form but form={form!r}")
+    if kernel.compact and isinstance(init, str):
+        start = _reaching_start(data, start, form)
     if key is None:
         key = jax.random.key(0)
     v.check_key(key)
@@ -168,12 +183,23 @@ def select_bandwidth(
         max_iter,
         key,
         loop.progress_token(progress),
-        objective=objective,
+        objective=ByBehaviour(objective) if callable(objective) else objective,
         optimizer=None if optimizer is None else ByBehaviour(optimizer),
         n_folds=n_folds,
         batch_size=min(batch_size, n),
+        kernel=kernel,
         data_axis=sharding.current(),
     )
+
+
+def _reaching_start(data, start, form):
+    """A compact kernel's start at least the largest nearest-neighbour distance (per dimension:
+    in the start's own metric), so that every point reaches another and the likelihood is finite."""
+    h = start if start.ndim < 2 else jnp.sqrt(jnp.diagonal(start))
+    scaled = data / h
+    farthest = jnp.max(_neighbour_distances(scaled, k=2)) * 1.01
+    factor = jnp.maximum(farthest, 1.0)
+    return start * (factor**2 if start.ndim == 2 else factor)
 
 
 _sweep = jax.jit(clustering.sweep, static_argnames=("kernel", "chunk_size", "min_cluster_size", "clusters"))

@@ -289,12 +289,13 @@ def check_spread(bandwidth: np.ndarray, form: str) -> None:
         )
 
 
-def check_selectable(data: np.ndarray, weights, form: str) -> None:
-    """Data on which the cross-validated likelihood has no maximum get an error, not a degenerate answer."""
+def check_selectable(data: np.ndarray, weighted: bool, form: str) -> None:
+    """Data on which the cross-validated likelihood has no maximum get an error, not a degenerate
+    answer (duplicates are allowed when weighted: they should come as one point with its count)."""
     n, dim = data.shape
     if n < 2:
         raise ValueError(f"data: needs at least 2 points to cross-validate, got {n}")
-    if weights is None:
+    if not weighted:
         _, first, counts = np.unique(data, axis=0, return_index=True, return_counts=True)
         if np.any(counts > 1):
             row = int(first[np.argmax(counts > 1)])

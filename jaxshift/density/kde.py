@@ -78,7 +78,10 @@ def log_density(
         # the mass that is left: everything but the query's own group
         group_mass = jax.ops.segment_sum(w, data_groups, num_segments=n)
         mass = mass - group_mass[jnp.clip(query_groups, 0, n - 1)]
-    return jnp.log(sums.total) + sums.log_scale - jnp.log(mass) - kernel.log_normaliser(dim) - log_det
+    # -inf where a compact kernel reaches no point, with a zero (not NaN) gradient there
+    reached = sums.total > 0
+    log_total = jnp.where(reached, jnp.log(jnp.where(reached, sums.total, 1.0)), -jnp.inf)
+    return log_total + sums.log_scale - jnp.log(mass) - kernel.log_normaliser(dim) - log_det
 
 
 def _weighted_mean(values: Array, weights: Array | None) -> Array:

@@ -47,11 +47,17 @@ def rule_of_thumb(data: Array, weights: Array | None, rule: str, form: str) -> A
     return factor * jnp.sqrt(jnp.mean(jnp.diagonal(cov)))
 
 
-def quantile_bandwidth(data: Array, k: int) -> Array:
-    """The mean distance of each point to its k-th nearest neighbour (itself included)."""
+def neighbour_distances(data: Array, k: int) -> Array:
+    """(n,) distance of each point to its k-th nearest neighbour (itself included: k = 2 is the
+    nearest other point)."""
 
     def kth(row):
         d2 = jnp.sum(jnp.square(data - row), axis=1)
         return jnp.sqrt(-jax.lax.top_k(-d2, k)[0][-1])
 
-    return jnp.mean(jax.lax.map(kth, data, batch_size=256))
+    return jax.lax.map(kth, data, batch_size=256)
+
+
+def quantile_bandwidth(data: Array, k: int) -> Array:
+    """The mean distance of each point to its k-th nearest neighbour (itself included)."""
+    return jnp.mean(neighbour_distances(data, k))

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxshift.density import kde
-from jaxshift.kernels import GAUSSIAN
+from jaxshift.kernels import GAUSSIAN, Kernel
 from jaxshift.solvers import loop
 
 Array = jax.Array
@@ -62,9 +62,14 @@ def from_params(params: Array) -> Array:
     return chol @ chol.T
 
 
-def objective_fn(data, weights, key, *, objective: str, n_folds: int, batch_size: int, data_axis=None):
-    """The mean cross-validated log-likelihood of the Gaussian KDE as a function of the bandwidth."""
-    options = dict(kernel=GAUSSIAN, data_axis=data_axis)
+def objective_fn(
+    data, weights, key, *, objective, n_folds: int, batch_size: int, kernel: Kernel = GAUSSIAN, data_axis=None
+):
+    """The mean cross-validated log-likelihood of the KDE as a function of the bandwidth; or, for a
+    callable ``objective``, ``h -> objective(data, h, weights)``."""
+    if callable(objective):
+        return lambda h: objective(data, h, weights)
+    options = dict(kernel=kernel, data_axis=data_axis)
     if objective == "loo":
         return lambda h: kde.loo_log_likelihood(data, h, weights, **options)
     if objective == "kfold":
@@ -82,15 +87,16 @@ def select(
     max_iter,
     key,
     *,
-    objective: str = "loo",
+    objective="loo",
     optimizer: optax.GradientTransformation | None = None,
     n_folds: int = 5,
     batch_size: int = 2048,
+    kernel: Kernel = GAUSSIAN,
     progress: Array | None = None,
     data_axis=None,
 ) -> BandwidthResult:
     """Maximise the cross-validated likelihood from the bandwidth ``start`` (L-BFGS by default)."""
-    options = dict(objective=objective, n_folds=n_folds, batch_size=batch_size, data_axis=data_axis)
+    options = dict(objective=objective, n_folds=n_folds, batch_size=batch_size, kernel=kernel, data_axis=data_axis)
     # The optimiser's loop runs on constants; the optimum's derivative in the data and weights
     # comes from its stationarity condition (implicit differentiation, below).
     constant = jax.lax.stop_gradient
