@@ -14,7 +14,10 @@ LAYERS = [
     ("solvers", ["jaxshift.solvers"]),
     ("density", ["jaxshift.density"]),
     ("api", ["jaxshift.api", "jaxshift"]),
-    ("applications", ["jaxshift.sklearn", "jaxshift.cli", "jaxshift.io", "jaxshift.plot", "jaxshift.demo"]),
+    (
+        "applications",
+        ["jaxshift.sklearn", "jaxshift.cli", "jaxshift.io", "jaxshift.plot", "jaxshift.demo", "jaxshift.image"],
+    ),
 ]
 
 
