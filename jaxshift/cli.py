@@ -63,9 +63,9 @@ def _version() -> str:
 
         return version("jaxshift")
     except Exception:  # not installed: the source tree's version
-        from jaxshift import __version__
+        import jaxshift
 
-        return __version__
+        return jaxshift.__version__
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,45 +204,6 @@ def _figure_bytes(fig) -> bytes:
         plt.close(fig)
 
 
-class CompileClock:
-    """Seconds JAX spent compiling (not loading from the persistent cache) while the clock ran.
-
-    >>> clock = CompileClock()
-    >>> with clock:
-    ...     pass
-    >>> clock.seconds
-    0.0
-    """
-
-    _running: list[CompileClock] = []
-    _listening = False
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __enter__(self):
-        if not CompileClock._listening:
-            import jax
-
-            def listen(event, duration, **_):
-                if event == "/jax/core/compile/backend_compile_duration":
-                    for clock in CompileClock._running:
-                        clock.seconds += duration
-
-            jax.monitoring.register_event_duration_secs_listener(listen)
-            CompileClock._listening = True
-        CompileClock._running.append(self)
-        return self
-
-    def __exit__(self, *exc):
-        CompileClock._running.remove(self)
-        return False
-
-    def note(self) -> str:
-        """`` (x s of it compiling)`` when anything was compiled, else nothing."""
-        return f" ({self.seconds:.1f} s of it compiling)" if self.seconds >= 0.2 else ""
-
-
 class _Frame:
     """The data centred on its mean and scaled by a power of two in float64, then converted to float32
     (what the computation runs in): values far from the origin keep their precision. Lengths
@@ -355,6 +316,7 @@ def _cluster_arguments(parser) -> None:
 def _cluster(args, say) -> int:
     import numpy as np
 
+    from jaxshift.demo import CompileClock
     from jaxshift.io import check_outputs, load_table
 
     bandwidth = _bandwidth_arg(args.bandwidth)
@@ -511,7 +473,7 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
     return centers, sizes, labels, note, n_iter
 
 
-def climb_in_chunks(X, bandwidth, seeds, *, kernel="gaussian", max_iter=MAX_ITER, progress=None, chunk_seconds=None):
+def climb_in_chunks(X, bandwidth, seeds, *, kernel="gaussian", max_iter=None, progress=None, chunk_seconds=None):
     """``jaxshift.mean_shift(X, bandwidth, seeds=seeds, labels="nearest")`` run as a series of calls of a
     few iterations each, every call starting from the previous one's modes, so that Python answers
     Ctrl-C between calls (a compiled loop cannot be interrupted). The chunks are sized to take about
@@ -526,6 +488,7 @@ def climb_in_chunks(X, bandwidth, seeds, *, kernel="gaussian", max_iter=MAX_ITER
     from jaxshift import mean_shift
 
     chunk_seconds = CHUNK_SECONDS if chunk_seconds is None else chunk_seconds
+    max_iter = MAX_ITER if max_iter is None else max_iter
     done = 0
 
     def report(i, moving):
@@ -577,6 +540,7 @@ def _bandwidth(args, say) -> int:
     import numpy as np
 
     from jaxshift import bandwidth_sweep, clustering_bandwidth, rule_of_thumb, select_bandwidth
+    from jaxshift.demo import CompileClock
     from jaxshift.io import check_outputs, load_table
 
     check_outputs({"--plot": args.plot}, inputs=[args.data])

@@ -365,6 +365,8 @@ def _check_one_output(what: str, path: str, input_ids: set) -> tuple[int, int] |
         raise DataError(f"{what} {path}: is a socket")
     if not os.access(target, os.W_OK):
         raise DataError(f"{what} {path}: is not writable")
+    if stat.S_ISCHR(info.st_mode):
+        return f"{what}: a character device"  # /dev/null may take several outputs
     if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
         folder = os.path.dirname(target) or "."
         if not os.access(folder, os.W_OK | os.X_OK):

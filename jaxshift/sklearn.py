@@ -16,10 +16,16 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+try:
+    from sklearn.base import BaseEstimator, ClusterMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils import check_random_state
+    from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+except ImportError as err:  # missing, or too old for these names
+    raise ModuleNotFoundError(
+        f"jaxshift.sklearn needs scikit-learn: pip install 'jaxshift[sklearn]' ({err})", name="sklearn"
+    ) from None
 
 from jaxshift.api import validation as v
 from jaxshift.api.bandwidth import quantile_bandwidth

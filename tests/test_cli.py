@@ -1,52 +1,76 @@
+"""The command line, run in-process (``cli.main``) except where a real process is the point (Ctrl-C, a
+closed pipe). The data shapes are few (100 x 2 blobs, the tutorial's 200 x 2) so little compiles."""
+
 import io
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from jaxshift import cli
 
-def test_demo_prints_two_clusters_and_writes_a_figure(tmp_path):
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_setting(monkeypatch):
+    monkeypatch.setattr(cli, "_use_compilation_cache", lambda: None)  # leave this process's JAX settings alone
+
+
+def run(capsys, *args, cwd=None):
+    """(exit status, stdout, stderr) of ``jaxshift ARGS`` run in this process."""
+    if cwd is not None:
+        previous = os.getcwd()
+        os.chdir(cwd)
+    try:
+        status = cli.main([str(a) for a in args])
+    finally:
+        if cwd is not None:
+            os.chdir(previous)
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_demo_prints_two_clusters_and_writes_a_figure(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    out = subprocess.run(
-        [sys.executable, "-m", "jaxshift", "demo", "--plot", str(tmp_path / "demo.png")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    assert "2 clusters found" in out.stdout and "(chosen automatically)" in out.stdout
-    rows = re.findall(r"^\s+\d+\s+(\d+)\s+\(([-\d.]+), ([-\d.]+)\)$", out.stdout, flags=re.MULTILINE)
+    status, out, _ = run(capsys, "demo", "--plot", tmp_path / "demo.png")
+    assert status == 0
+    assert "2 clusters found" in out and "(chosen automatically)" in out
+    assert "compilation included" not in out
+    rows = re.findall(r"^\s+\d+\s+(\d+)\s+\(([-\d.]+), ([-\d.]+)\)$", out, flags=re.MULTILINE)
     assert [int(size) for size, _, _ in rows] == [100, 100]
     centres = sorted((float(x), float(y)) for _, x, y in rows)
     np.testing.assert_allclose(centres, [(2.9, 3.0), (8.1, 8.0)], atol=0.15)
     png = (tmp_path / "demo.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    status, out, _ = run(capsys, "demo", "--no-plot", "--bandwidth", "2")
+    assert "bandwidth 2.000" in out
+    rows = re.findall(r"\(([-\d.]+), ([-\d.]+)\)$", out, flags=re.MULTILINE)
+    np.testing.assert_allclose(np.sort(np.float64(rows), axis=0), [(2.892, 3.041), (8.099, 8.015)], atol=2e-3)
 
 
-def test_unknown_command_exits_with_usage():
-    out = subprocess.run([sys.executable, "-m", "jaxshift", "frobnicate"], capture_output=True, text=True)
-    assert out.returncode == 2 and "usage: jaxshift" in out.stderr
-
-
-def test_demo_with_the_tutorials_bandwidth():
-    out = subprocess.run(
-        [sys.executable, "-m", "jaxshift", "demo", "--no-plot", "--bandwidth", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    assert "bandwidth 2.000" in out.stdout
-    assert "(2.892, 3.041)" in out.stdout and "(8.099, 8.015)" in out.stdout
-
-
-def run_cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "jaxshift", *args], capture_output=True, text=True, timeout=300, cwd=cwd
-    )
+def test_usage_version_and_help_for_every_argument(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["frobnicate"])
+    assert exit_.value.code == 2 and "usage: jaxshift" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and re.fullmatch(r"jaxshift \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(commands) == {"cluster", "bandwidth", "demo"}
+    for name, sub in commands.items():
+        for action in sub._actions:
+            assert action.help and len(action.help) > 10, (name, action.dest)
+        text = sub.format_help()
+        assert "~/.cache/jaxshift" in text and "JAXSHIFT_CACHE=off" in text
+    assert "default: gaussian" in commands["cluster"].format_help()
 
 
 @pytest.fixture
@@ -58,61 +82,119 @@ def blobs_csv(tmp_path):
     return path, X
 
 
-def test_cluster_writes_labels_centres_and_a_figure(blobs_csv, tmp_path):
+def test_cluster_writes_labels_centres_and_a_figure(blobs_csv, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     path, X = blobs_csv
-    out = run_cli(
-        "cluster",
-        str(path),
-        "--bandwidth",
-        "1.0",
-        "--labels-out",
-        "labels.csv",
-        "--centers-out",
-        "centers.npy",
-        "--plot",
-        "clusters.png",
-        "--quiet",
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "100 points, 2 dimensions (width, height)" in out.stdout and "2 clusters" in out.stdout
+    args = ["--labels-out", "labels.csv", "--centers-out", "centers.npy", "--plot", "clusters.png", "--quiet"]
+    status, out, err = run(capsys, "cluster", path, "--bandwidth", "1.0", *args, cwd=tmp_path)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].endswith("100 points, 2 dimensions (width, height)")  # what will be done comes first
+    assert lines[1].startswith("mean shift, gaussian kernel, bandwidth 1; every point a seed; labels: basin")
+    assert "2 clusters" in out
     labels = np.loadtxt(tmp_path / "labels.csv", skiprows=1, dtype=int)
     assert labels.shape == (100,) and sorted(np.bincount(labels)) == [40, 60]
     centers = np.load(tmp_path / "centers.npy")
     np.testing.assert_allclose(np.sort(centers[:, 0]), [0.0, 5.0], atol=0.3)
     assert (tmp_path / "clusters.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs.csv", "centers.npy", "clusters.png", "labels.csv"]
 
 
-def test_cluster_npy_with_bin_seeding_and_the_flat_kernel(tmp_path):
-    rng = np.random.default_rng(1)
-    np.save(tmp_path / "points.npy", np.vstack([rng.normal(0, 0.3, (200, 3)), rng.normal(4, 0.3, (200, 3))]))
-    out = run_cli("cluster", "points.npy", "--bin-seeding", "--kernel", "flat", "--bandwidth", "1.5", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert "kernel flat, bandwidth 1.5" in out.stdout and "2 clusters" in out.stdout
-
-
-def test_cluster_with_the_grid_mode(blobs_csv, tmp_path):
+def test_above_the_large_size_seeds_are_grid_cells(blobs_csv, capsys, monkeypatch):
     path, _ = blobs_csv
-    out = run_cli("cluster", str(path), "--grid", "--bandwidth", "1.0", "--labels-out", "labels.npy", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert "grid mean shift (MeanShift++), cell side 1" in out.stdout and "2 clusters" in out.stdout
+    monkeypatch.setattr(cli, "LARGE", 50)
+    status, _, err = run(capsys, "cluster", path, "--bandwidth", "1.0", "--labels-out", "-")
+    assert status == 0
+    assert "seeds at grid cells of one bandwidth, as 100 points are many (--all-seeds: every point)" in err
+    assert "labels: nearest" in err and "2 clusters" in err
+    status, out, err = run(capsys, "cluster", path, "--bandwidth", "1.0", "--all-seeds")
+    assert "every point a seed; labels: basin" in out
+    with pytest.raises(SystemExit):
+        cli.main(["cluster", str(path), "--all-seeds", "--bin-seeding"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_labels_to_standard_output_and_the_report_to_standard_error(blobs_csv, capsys):
+    path, _ = blobs_csv
+    status, out, err = run(capsys, "cluster", path, "--bandwidth", "1.0", "--labels-out", "-")
+    assert status == 0 and out.splitlines()[0] == "label" and len(out.splitlines()) == 101
+    assert "2 clusters" in err
+
+
+def test_the_chunked_climb_equals_one_call(tutorial_data):
+    import jaxshift
+
+    X = tutorial_data.astype(np.float32)
+    h = np.float32(2.0)
+    whole = jaxshift.mean_shift(X, h, seeds=X, labels="nearest")
+    chunked, n_iter = cli.climb_in_chunks(X, h, X, chunk_seconds=0.0)  # one iteration a call
+    assert n_iter >= int(whole.n_iter) and bool(chunked.all_converged)
+    k = int(whole.n_clusters)
+    assert int(chunked.n_clusters) == k
+    np.testing.assert_array_equal(chunked.labels, whole.labels)
+    np.testing.assert_array_equal(chunked.mode_labels, whole.mode_labels)
+    np.testing.assert_allclose(chunked.centers[:k], whole.centers[:k], atol=1e-3 * 2.0)
+
+
+def test_data_far_from_the_origin_keep_their_precision(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 0.5, (60, 2)), rng.normal(5, 0.5, (40, 2))]) + 1e8
+    np.savetxt(tmp_path / "far.csv", X, delimiter=",", fmt="%.6f")
+    status, out, _ = run(
+        capsys, "cluster", tmp_path / "far.csv", "--bandwidth", "1.0", "--centers-out", "c.npy", cwd=tmp_path
+    )
+    assert status == 0 and "2 clusters" in out
+    centers = np.sort(np.load(tmp_path / "c.npy")[:, 0])
+    np.testing.assert_allclose(centers - 1e8, [0.0, 5.0], atol=0.3)
+    assert "(1e+08" not in out  # centres printed with the digits that tell them apart
+    status, out, _ = run(capsys, "bandwidth", tmp_path / "far.csv")
+    assert status == 0 and "duplicate" not in out
+    scott = float(re.search(r"scott rule: ([\d.]+)", out).group(1))
+    assert 0.5 < scott < 3
+
+
+def test_cluster_npy_with_bin_seeding_and_the_flat_kernel(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "points.npy", np.vstack([rng.normal(0, 0.5, (60, 2)), rng.normal(5, 0.5, (40, 2))]))
+    status, out, err = run(
+        capsys, "cluster", tmp_path / "points.npy", "--bin-seeding", "--kernel", "flat", "--bandwidth", "1.5"
+    )
+    assert status == 0, err
+    assert "flat kernel, bandwidth 1.5; seeds at grid cells" in out and "2 clusters" in out
+
+
+def test_cluster_with_the_grid_mode(blobs_csv, tmp_path, capsys):
+    path, _ = blobs_csv
+    status, out, err = run(
+        capsys, "cluster", path, "--grid", "--bandwidth", "1.0", "--labels-out", "labels.npy", cwd=tmp_path
+    )
+    assert status == 0, err
+    assert "grid mean shift (MeanShift++), cell side 1" in out and "2 clusters" in out
     labels = np.load(tmp_path / "labels.npy").reshape(-1)
     assert sorted(np.bincount(labels)) == [40, 60]
     for extra, message in ((["--bandwidth", "auto"], "--grid: needs a number"), (["--bin-seeding"], "--grid: every")):
         args = ["--bandwidth", "1.0", *extra] if extra[0] != "--bandwidth" else extra
-        bad = run_cli("cluster", str(path), "--grid", *args, cwd=tmp_path)
-        assert bad.returncode == 2 and message in bad.stderr
+        status, _, err = run(capsys, "cluster", path, "--grid", *args)
+        assert status == 2 and message in err
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n".join(",".join(["1"] * 7) for _ in range(3)) + "\n")
+    status, _, err = run(capsys, "cluster", wide, "--grid", "--bandwidth", "1")
+    assert status == 2 and "at most 6 dimensions, got 7; drop --grid for mean shift" in err
+    assert "jaxshift.mean_shift" not in err
 
 
-def test_bandwidth_command_reports_the_choice_and_draws_the_curve(blobs_csv, tmp_path):
+def test_bandwidth_command_reports_the_choice_and_draws_the_curve(blobs_csv, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     path, _ = blobs_csv
-    out = run_cli("bandwidth", str(path), "--form", "diagonal", "--plot", "curve.png", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert "leave-one-out likelihood (diagonal): converged" in out.stdout
-    assert "for clustering (auto)" in out.stdout
+    status, out, err = run(capsys, "bandwidth", path, "--form", "diagonal", "--plot", "curve.png", cwd=tmp_path)
+    assert status == 0, err
+    assert "leave-one-out likelihood (diagonal): converged" in out
+    assert re.search(r"bandwidth: \[[\d.]+, [\d.]+\]", out) and re.search(r"scott rule: \[[\d.]+, [\d.]+\]", out)
+    assert "for clustering (auto)" in out
     assert (tmp_path / "curve.png").stat().st_size > 10_000
+    data = tmp_path / "dup.csv"
+    data.write_text("1,2\n1,2\n3,4\n5,7\n")
+    assert "1 duplicate row: each" in run(capsys, "bandwidth", data)[1]
 
 
 @pytest.mark.parametrize(
@@ -124,23 +206,93 @@ def test_bandwidth_command_reports_the_choice_and_draws_the_curve(blobs_csv, tmp
         ("a,b\n", [], "no data rows"),
         ("a,b\n1,2\n3,4\n", ["--columns", "c"], "no column 'c'; the columns are a, b"),
         ("a,b\n1,2\n3,4\n", ["--bandwidth", "-2"], "--bandwidth: must be > 0 and finite"),
-        ("a,b\n1,2\n3,4\n", ["--labels-out", "missing/labels.csv"], "missing/labels.csv: its folder does not exist"),
+        (
+            "a,b\n1,2\n3,4\n",
+            ["--centers-out", "missing/c.csv"],
+            "--centers-out missing/c.csv: its folder does not exist",
+        ),
+        ("a,b\n1,2\n3,4\n", ["--centers-out", "."], "--centers-out .: is a directory"),
+        ("a,b\n1,2\n3,4\n", ["--centers-out", "data.csv"], "--centers-out data.csv: is the input file"),
         (b"\x89PNG\x00\xff\xfe", [], "cannot be read as text"),
     ],
 )
-def test_bad_files_get_one_line_and_exit_code_2(tmp_path, content, args, message):
+def test_bad_files_get_one_line_and_exit_code_2(tmp_path, capsys, content, args, message):
     path = tmp_path / "data.csv"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    out = run_cli("cluster", "data.csv", "--labels-out", "labels.csv", *args, cwd=tmp_path)
-    assert out.returncode == 2
-    assert out.stderr.startswith("jaxshift: error: ") and message in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
-    assert not (tmp_path / "labels.csv").exists()
+    (tmp_path / "labels.csv").write_text("old labels")
+    status, _, err = run(capsys, "cluster", "data.csv", "--labels-out", "labels.csv", *args, cwd=tmp_path)
+    assert status == 2
+    assert err.startswith("jaxshift: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert (tmp_path / "labels.csv").read_text() == "old labels"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "labels.csv"]
 
 
-def test_missing_file(tmp_path):
-    out = run_cli("bandwidth", "nowhere.csv", cwd=tmp_path)
-    assert out.returncode == 2 and "nowhere.csv: no such file" in out.stderr
+def test_missing_file_and_missing_matplotlib_are_found_before_computing(tmp_path, capsys, monkeypatch):
+    status, _, err = run(capsys, "bandwidth", "nowhere.csv", cwd=tmp_path)
+    assert status == 2 and "nowhere.csv: no such file" in err
+    (tmp_path / "data.csv").write_text("1,2\n3,4\n")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for command in ("cluster", "bandwidth"):
+        status, out, err = run(capsys, command, "data.csv", "--plot", "x.png", cwd=tmp_path)
+        assert status == 2 and out == ""  # nothing read, nothing computed
+        assert err == "jaxshift: error: --plot needs matplotlib: pip install 'jaxshift[plot]'\n"
+
+
+def test_sklearn_module_without_scikit_learn_names_the_extra(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    spec = importlib.util.spec_from_file_location("sklearn_probe", ROOT / "jaxshift" / "sklearn.py")
+    with pytest.raises(ImportError, match=re.escape("pip install 'jaxshift[sklearn]'")):
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def _python(*args, **kwargs):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAXSHIFT_CACHE": "off"}
+    cache = os.environ.get("JAXSHIFT_TEST_CACHE", str(ROOT / ".pytest_cache" / "jax"))
+    if cache != "off":
+        env["JAX_COMPILATION_CACHE_DIR"] = cache
+    return subprocess.Popen([sys.executable, *args], env=env, text=True, **kwargs)
+
+
+def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv, tmp_path):
+    path, _ = blobs_csv
+    # seeds that never converge (tol=0), and no end to the iterations: only Ctrl-C stops this run
+    code = (
+        "import sys, functools, jaxshift, jaxshift.cli as c; c.MAX_ITER = 10**9; "
+        "jaxshift.mean_shift = functools.partial(jaxshift.mean_shift, tol=0.0); sys.exit(c.main(sys.argv[1:]))"
+    )
+    args = ["cluster", str(path), "--bandwidth", "1.0", "--labels-out", "labels.csv", "--quiet"]
+    process = _python("-c", code, *args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert "mean shift" in process.stdout.readline() + process.stdout.readline()
+        time.sleep(4)  # compiled by now, iterating
+        assert process.poll() is None
+        sent = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=30)
+        waited = time.perf_counter() - sent
+        err = process.stderr.read()
+    finally:
+        process.kill()
+        process.stdout.close()
+        process.stderr.close()
+    assert status == 130 and err == "jaxshift: interrupted; nothing written\n"
+    assert waited < 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs.csv"]
+
+
+def test_a_closed_pipe_ends_the_run_quietly(blobs_csv):
+    path, _ = blobs_csv
+    process = _python("-m", "jaxshift", "cluster", str(path), "--quiet", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()  # then close the pipe, as `| head -1` does
+    process.stdout.close()
+    status = process.wait(timeout=120)
+    err = process.stderr.read()
+    process.stderr.close()
+    assert "100 points" in first
+    assert status == 128 + signal.SIGPIPE and err == ""
 
 
 def test_progress_callbacks_report_every_step(tutorial_data):
