@@ -51,10 +51,10 @@ def _scatter_clusters(ax, X, labels, centers, i, j, legend):
     if centers is not None and len(centers):
         ax.scatter(centers[:, i], centers[:, j], marker="X", s=160, c="red", edgecolors="black", label="centres")
     if legend:
-        ax.legend(loc="best", fontsize=7, framealpha=0.8)
+        _legend_outside(ax)
 
 
-def clusters(X, labels, centers=None, *, feature_names=None, title="Mean-shift clusters"):
+def clusters(X, labels, centers=None, *, feature_names=None, title="Mean-shift clusters", dimensions=None):
     """Points coloured by cluster (orphans grey), centres marked; a pairs plot when d > 2.
 
     Args:
@@ -62,6 +62,8 @@ def clusters(X, labels, centers=None, *, feature_names=None, title="Mean-shift c
       labels: (n,) cluster labels (-1 for orphans).
       centers: optional (k, d) centres.
       feature_names: axis labels (default x1, x2, ...).
+      dimensions: the (at most 4) dimensions a pairs plot shows; by default all up to 4, else the 4
+        that best separate the clusters (the largest share of their variance between clusters).
     """
     plt = _pyplot()
     X, labels = np.asarray(X), np.asarray(labels)
@@ -74,32 +76,82 @@ def clusters(X, labels, centers=None, *, feature_names=None, title="Mean-shift c
         names = [names[0], ""]
         dim = 2
     if dim == 2:
-        fig, ax = plt.subplots(figsize=(6, 5.5), dpi=110)
+        fig, ax = plt.subplots(figsize=(7.2, 5.5), dpi=110, layout="constrained")
         _scatter_clusters(ax, X, labels, centers, 0, 1, legend=True)
-        ax.set(xlabel=names[0], ylabel=names[1], title=title)
-        fig.tight_layout()
+        ax.set(xlabel=names[0], ylabel=names[1])
+        ax.set_title(_wrap(title))
         return fig
-    shown = min(dim, _MAX_PAIRS)
-    fig, axes = plt.subplots(shown, shown, figsize=(2.4 * shown, 2.4 * shown), dpi=110, squeeze=False)
-    for i in range(shown):
-        for j in range(shown):
-            ax = axes[i, j]
-            if i == j:
-                colours = _colours(max(int(labels.max()) + 1, 1))
-                for c in range(int(labels.max()) + 1):
-                    ax.hist(X[labels == c, i], bins=20, alpha=0.6, color=colours[c])
+    shown = _informative(X, labels) if dimensions is None else [int(i) for i in dimensions]
+    if not 1 <= len(shown) <= _MAX_PAIRS or any(not 0 <= i < dim for i in shown):
+        raise ValueError(f"dimensions: expected 1 to {_MAX_PAIRS} indices in [0, {dim}), got {dimensions!r}")
+    size = len(shown)
+    fig, axes = plt.subplots(
+        size, size, figsize=(2.4 * size + 1.6, 2.4 * size + 0.4), dpi=110, squeeze=False, layout="constrained"
+    )
+    k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+    colours = _colours(max(k, 1))
+    for row, i in enumerate(shown):
+        for col, j in enumerate(shown):
+            ax = axes[row, col]
+            if row == col:
+                # the histogram has a count axis of its own (unlabelled): the panel's y axis stays the
+                # row's variable, like the scatter panels beside it
+                ax.set_xlim(_limits(X[:, i]))
+                ax.set_ylim(_limits(X[:, i]))
+                counts = ax.twinx()
+                counts.set_yticks([])
+                for c in range(k):
+                    counts.hist(X[labels == c, i], bins=20, alpha=0.6, color=colours[c])
             else:
                 _scatter_clusters(ax, X, labels, centers, j, i, legend=False)
-            if i == shown - 1:
+            if row == size - 1:
                 ax.set_xlabel(names[j])
-            if j == 0:
+            if col == 0:
                 ax.set_ylabel(names[i])
-    handles, texts = axes[0, 1].get_legend_handles_labels()
-    fig.legend(handles, texts, loc="upper right", fontsize=7)
-    extra = f" (first {shown} of {dim} dimensions)" if dim > shown else ""
-    fig.suptitle(title + extra)
-    fig.tight_layout()
+    donor = axes[0, 1] if size > 1 else axes[0, 0]
+    handles, texts = donor.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, texts, loc="outside right upper", fontsize=7)
+    if len(shown) < dim:
+        title += f" ({size} of {dim} dimensions: " + (
+            "those that best separate the clusters)" if dimensions is None else "chosen)"
+        )
+    fig.suptitle(_wrap(title, 30 * size + 20))
     return fig
+
+
+def _informative(X, labels) -> list[int]:
+    """All dimensions up to four; else the four with the largest share of variance between clusters
+    (the correlation ratio), in their own order."""
+    dim = X.shape[1]
+    if dim <= _MAX_PAIRS:
+        return list(range(dim))
+    member = labels >= 0
+    total = X[member].var(axis=0)
+    between = np.zeros(dim)
+    for c in np.unique(labels[member]):
+        rows = X[labels == c]
+        between += len(rows) * np.square(rows.mean(axis=0) - X[member].mean(axis=0))
+    share = np.where(total > 0, between / max(member.sum(), 1) / np.where(total > 0, total, 1), 0.0)
+    return sorted(int(i) for i in np.argsort(-share, kind="stable")[:_MAX_PAIRS])
+
+
+def _limits(values):
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = 0.05 * (high - low) if high > low else 0.5
+    return low - pad, high + pad
+
+
+def _legend_outside(ax, fontsize=7) -> None:
+    """The legend beside the axes (right), where it covers no data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=fontsize)
+
+
+def _wrap(title: str, width: int = 60) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width) for line in str(title).split("\n"))
 
 
 def density(X, bandwidth, *, kernel="gaussian", modes=None, resolution=120, title=None):
@@ -114,16 +166,16 @@ def density(X, bandwidth, *, kernel="gaussian", modes=None, resolution=120, titl
     gx, gy = np.meshgrid(xs, ys)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     values = np.exp(np.asarray(kde.log_density(grid, X, bandwidth, kernel=kernel))).reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=(6, 5.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.6, 5.5), dpi=110, layout="constrained")
     filled = ax.contourf(gx, gy, values, levels=14, cmap="viridis")
     fig.colorbar(filled, ax=ax, label="density")
     ax.scatter(X[:, 0], X[:, 1], s=5, c="white", alpha=0.5, label="data")
     if modes is not None:
         modes = np.asarray(modes)
         ax.scatter(modes[:, 0], modes[:, 1], marker="X", s=160, c="red", edgecolors="black", label="modes")
-    ax.set(xlabel="x1", ylabel="x2", title=title or f"Kernel density estimate ({kernel}, h = {_fmt(bandwidth)})")
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    ax.set(xlabel="x1", ylabel="x2")
+    ax.set_title(_wrap(title or f"Kernel density estimate ({kernel}, h = {_fmt(bandwidth)})"))
+    fig.legend(loc="outside lower center", fontsize=8, ncols=2)
     return fig
 
 
@@ -137,15 +189,15 @@ def trajectories(X, bandwidth, *, kernel="gaussian", seeds=None, max_iter=100, t
     paths = _paths(
         jnp.asarray(X, jnp.float32), jnp.asarray(seeds, jnp.float32), bandwidth, get_kernel(kernel), max_iter, tol
     )
-    fig, ax = plt.subplots(figsize=(6, 5.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=110, layout="constrained")
     ax.scatter(X[:, 0], X[:, 1], s=6, c="lightgrey", label="data")
     for path in np.transpose(paths, (1, 0, 2)):
         ax.plot(path[:, 0], path[:, 1], lw=0.8, alpha=0.7, color="tab:blue")
     ax.scatter(paths[0, :, 0], paths[0, :, 1], s=12, c="tab:blue", label="seeds")
     ax.scatter(paths[-1, :, 0], paths[-1, :, 1], marker="X", s=120, c="red", edgecolors="black", label="end points")
-    ax.set(xlabel="x1", ylabel="x2", title=title or f"Mean-shift trajectories ({kernel}, h = {_fmt(bandwidth)})")
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    ax.set(xlabel="x1", ylabel="x2")
+    ax.set_title(_wrap(title or f"Mean-shift trajectories ({kernel}, h = {_fmt(bandwidth)})"))
+    fig.legend(loc="outside lower center", fontsize=8, ncols=3)
     return fig
 
 
@@ -167,16 +219,16 @@ def bandwidth_objective(sweep: SweepResult, chosen=None, *, title="Leave-one-out
     """The cross-validated log-likelihood against the bandwidth (log scale), the chosen one marked."""
     plt = _pyplot()
     h, loo = np.asarray(sweep.bandwidths), np.asarray(sweep.loo_log_likelihood)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    fig, ax = plt.subplots(figsize=(6, 4.6), dpi=110, layout="constrained")
     ax.plot(h, loo, "o-", ms=3, label="mean leave-one-out log-likelihood")
     best = int(np.argmax(np.where(np.isfinite(loo), loo, -np.inf)))
     ax.axvline(h[best], color="tab:green", ls=":", label=f"grid maximum h = {h[best]:.3g}")
     if chosen is not None:
         ax.axvline(float(chosen), color="red", ls="--", label=f"chosen h = {float(chosen):.3g}")
-    ax.set(xscale="log", xlabel="bandwidth h", ylabel="log-likelihood per point", title=title)
+    ax.set(xscale="log", xlabel="bandwidth h", ylabel="log-likelihood per point")
+    ax.set_title(_wrap(title))
     _plain_log_ticks(ax.xaxis)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", fontsize=8, ncols=2)
     return fig
 
 
@@ -184,16 +236,16 @@ def cluster_count(sweep: SweepResult, chosen=None, *, title="Number of clusters 
     """Cluster counts (all, and large ones) against the bandwidth, the chosen one marked."""
     plt = _pyplot()
     h = np.asarray(sweep.bandwidths)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    fig, ax = plt.subplots(figsize=(6, 4.6), dpi=110, layout="constrained")
     ax.step(h, np.asarray(sweep.n_clusters), where="mid", label="all clusters")
     ax.step(h, np.asarray(sweep.n_large_clusters), where="mid", label="large clusters")
     if chosen is not None:
         ax.axvline(float(chosen), color="red", ls="--", label=f"chosen h = {float(chosen):.3g}")
-    ax.set(xscale="log", yscale="log", xlabel="bandwidth h", ylabel="clusters", title=title)
+    ax.set(xscale="log", yscale="log", xlabel="bandwidth h", ylabel="clusters")
+    ax.set_title(_wrap(title))
     _plain_log_ticks(ax.xaxis)
     _plain_log_ticks(ax.yaxis)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", fontsize=8, ncols=3)
     return fig
 
 
