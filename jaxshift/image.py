@@ -37,7 +37,7 @@ scikit-image on the host (``pip install 'jaxshift[image]'``).
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import partial
+from functools import cache
 
 import jax
 import jax.numpy as jnp
@@ -74,23 +74,23 @@ def _weights(d2, dy, dx, threshold, spatial_radius, range_radius, kernel):
 
 
 def _stencil_sums(src, radius, threshold, range_radius, kernel):
-    """Window sums for every pixel at its own position and colour: shifted views of the image.
+    """Window sums for every pixel at its own position and colour: shifted views of the images.
 
-    src: (C, H, W) float32. Returns n (H, W), sy, sx (offset sums) and s (C, H, W).
+    src: (B, C, H, W) float32. Returns n, sy, sx (offset sums), each (B, H, W), and s (C, B, H, W).
     """
-    c, h, w = src.shape
+    b, c, h, w = src.shape
     k = 2 * radius + 1
-    padded = jnp.pad(src, ((0, 0), (radius, radius), (radius, radius)), constant_values=jnp.inf)
+    padded = jnp.pad(src, ((0, 0), (0, 0), (radius, radius), (radius, radius)), constant_values=jnp.inf)
 
     def row(dy, acc):
         n, sy, sx, s = acc
         s = list(s)
-        band = lax.dynamic_slice(padded, (0, dy, 0), (c, h, w + 2 * radius))
+        band = lax.dynamic_slice(padded, (0, 0, dy, 0), (b, c, h, w + 2 * radius))
         off_y = (dy - radius).astype(jnp.float32)
         for dx in range(k):
             # channels summed one by one: XLA fuses these, not a reduction over the channel axis
-            view = [band[i, :, dx : dx + w] for i in range(c)]
-            d2 = sum((view[i] - src[i]) ** 2 for i in range(c))
+            view = [band[:, i, :, dx : dx + w] for i in range(c)]
+            d2 = sum((view[i] - src[:, i]) ** 2 for i in range(c))
             wt = _weights(d2, off_y, float(dx - radius), threshold, radius, range_radius, kernel)
             n = n + wt
             sy = sy + wt * off_y
@@ -98,31 +98,32 @@ def _stencil_sums(src, radius, threshold, range_radius, kernel):
             s = [s[i] + jnp.where(wt > 0, wt * view[i], 0.0) for i in range(c)]
         return n, sy, sx, tuple(s)
 
-    zeros = jnp.zeros((h, w), jnp.float32)
+    zeros = jnp.zeros((b, h, w), jnp.float32)
     n, sy, sx, s = lax.fori_loop(0, k, row, (zeros, zeros, zeros, (zeros,) * c))
     return n, sy, sx, jnp.stack(s)
 
 
 def _pack(src_u8):
-    """(C, H, W) uint8 (C <= 4) -> (H, W) uint32, channel i in bits 8i..8i+7."""
+    """(B, C, H, W) uint8 (C <= 4) -> (B, H, W) uint32, channel i in bits 8i..8i+7."""
     words = src_u8.astype(jnp.uint32)
-    return sum(words[i] << (8 * i) for i in range(src_u8.shape[0]))
+    return sum(words[:, i] << (8 * i) for i in range(src_u8.shape[1]))
 
 
-def _gathered_sums(table, packed, ys, xs, cs, radius, shape, threshold, range_radius, kernel):
-    """Window sums for K pixels at positions (ys, xs) with colours cs (C, K): one slice of the
-    padded image per pixel. ``table`` is the padded image, (Hp, Wp) uint32 if ``packed`` else
-    (C, Hp, Wp) float32."""
+def _gathered_sums(table, packed, bs, ys, xs, cs, radius, shape, threshold, range_radius, kernel):
+    """Window sums for K pixels of images bs at positions (ys, xs) with colours cs (C, K): one
+    slice of the padded images per pixel. ``table`` is the padded images, (B, Hp, Wp) uint32 if
+    ``packed`` else (B, C, Hp, Wp) float32."""
     h, w = shape
     k = 2 * radius + 1
     channels = cs.shape[0]
     if packed:
-        patch = jax.vmap(lambda y, x: lax.dynamic_slice(table, (y, x), (k, k)))(ys, xs)
+        patch = jax.vmap(lambda b, y, x: lax.dynamic_slice(table, (b, y, x), (1, k, k)))(bs, ys, xs)
         patch = patch.reshape(-1, k * k)
         values = [((patch >> (8 * i)) & 255).astype(jnp.float32) for i in range(channels)]
     else:
-        patch = jax.vmap(lambda y, x: lax.dynamic_slice(table, (jnp.int32(0), y, x), (channels, k, k)))(ys, xs)
-        values = [patch[:, i].reshape(-1, k * k) for i in range(channels)]
+        zero = jnp.int32(0)
+        patch = jax.vmap(lambda b, y, x: lax.dynamic_slice(table, (b, zero, y, x), (1, channels, k, k)))(bs, ys, xs)
+        values = [patch[:, 0, i].reshape(-1, k * k) for i in range(channels)]
     offsets = jnp.arange(-radius, radius + 1, dtype=jnp.int32)
     rows_in = (ys[:, None] + offsets >= 0) & (ys[:, None] + offsets < h)
     cols_in = (xs[:, None] + offsets >= 0) & (xs[:, None] + offsets < w)
@@ -184,18 +185,21 @@ def _update(y, x, c, sums, rounded, tol, ties, kernel):
     return jnp.where(ok, y1, y), jnp.where(ok, x1, x), jnp.where(ok, c1, c), stop
 
 
-def _filter_planar(src, range_radius, max_iter, tol, *, radius, kernel, rounded):
-    """src: (C, H, W) float32 (integers for rounded, uint8 images). Returns the (C, H, W) colours."""
-    channels, h, w = src.shape
-    n_pix = h * w
+def _filter_batch(src, range_radius, max_iter, tol, *, radius, kernel, rounded):
+    """src: (B, C, H, W) float32 (integers for rounded, uint8 images). Returns the (B, C, H, W)
+    colours. The pixels of all the images are one pool: the active ones of every image are
+    compacted and gathered together."""
+    batch, channels, h, w = src.shape
+    per_image = h * w
+    n_pix = batch * per_image
     range_radius = jnp.asarray(range_radius, jnp.float32)
     threshold = jnp.round(range_radius**2) if rounded else range_radius**2
     tol = jnp.asarray(tol, jnp.float32)
 
     # step 1: every window at its own pixel
     n, sy, sx, s = _stencil_sums(src, radius, threshold, range_radius, kernel)
-    ys, xs = jnp.divmod(jnp.arange(n_pix, dtype=jnp.int32), w)
-    colours = src.reshape(channels, n_pix)
+    ys, xs = jnp.divmod(jnp.arange(n_pix, dtype=jnp.int32) % per_image, w)
+    colours = jnp.moveaxis(src, 1, 0).reshape(channels, n_pix)
     sums = (n.reshape(-1), sy.reshape(-1), sx.reshape(-1), s.reshape(channels, -1))
     ties = jnp.asarray(_tie_table((2 * radius + 1) ** 2))
     ys, xs, colours, stop = _update(ys, xs, colours, sums, rounded, tol, ties, kernel)
@@ -203,17 +207,18 @@ def _filter_planar(src, range_radius, max_iter, tol, *, radius, kernel, rounded)
     # later steps: the active pixels only, in chunks, each window one gathered slice
     packed = rounded and channels <= 4
     if packed:
-        table = jnp.pad(_pack(src.astype(jnp.uint8)), radius)
+        table = jnp.pad(_pack(src.astype(jnp.uint8)), ((0, 0), (radius, radius), (radius, radius)))
     else:
-        table = jnp.pad(src, ((0, 0), (radius, radius), (radius, radius)))
+        table = jnp.pad(src, ((0, 0), (0, 0), (radius, radius), (radius, radius)))
     chunk = min(CHUNK, n_pix)
     n_slots = -(-n_pix // chunk) * chunk
 
     def one_chunk(state):
         j, order, ys, xs, colours, active = state
         ids = lax.dynamic_slice(order, (j * chunk,), (chunk,))
+        b = jnp.minimum(ids, n_pix - 1) // per_image
         y, x, c = ys.at[ids].get(mode="clip"), xs.at[ids].get(mode="clip"), colours.at[:, ids].get(mode="clip")
-        sums = _gathered_sums(table, packed, y, x, c, radius, (h, w), threshold, range_radius, kernel)
+        sums = _gathered_sums(table, packed, b, y, x, c, radius, (h, w), threshold, range_radius, kernel)
         y, x, c, stop = _update(y, x, c, sums, rounded, tol, ties, kernel)
         ys = ys.at[ids].set(y, mode="drop")
         xs = xs.at[ids].set(x, mode="drop")
@@ -231,10 +236,38 @@ def _filter_planar(src, range_radius, max_iter, tol, *, radius, kernel, rounded)
 
     state = (ys, xs, colours, ~stop)
     state, _, _ = loop.run(one_step, state, max_iter=max_iter - 1, done=lambda s: ~jnp.any(s[3]))
-    return state[2].reshape(channels, h, w)
+    return jnp.moveaxis(state[2].reshape(channels, batch, h, w), 0, 1)
 
 
-_filter_jit = jax.jit(_filter_planar, static_argnames=("radius", "kernel", "rounded"))
+_filter_batch_jit = jax.jit(_filter_batch, static_argnames=("radius", "kernel", "rounded"))
+
+
+@cache
+def _filter_one(radius: int, kernel: str, rounded: bool):
+    """The filter of one (C, H, W) image for these static settings; ``jax.vmap`` over images runs
+    the batched filter (one pool of active pixels) rather than a batched loop per image."""
+
+    def single(src, range_radius, max_iter, tol):
+        out = _filter_batch_jit(src[None], range_radius, max_iter, tol, radius=radius, kernel=kernel, rounded=rounded)
+        return out[0]
+
+    @jax.custom_batching.custom_vmap
+    def one(src, range_radius, max_iter, tol):
+        return single(src, range_radius, max_iter, tol)
+
+    @one.def_vmap
+    def one_vmap(axis_size, in_batched, src, range_radius, max_iter, tol):
+        if in_batched[0] and not any(in_batched[1:]):
+            return _filter_batch_jit(
+                src, range_radius, max_iter, tol, radius=radius, kernel=kernel, rounded=rounded
+            ), True
+        args = [
+            a if batched else jnp.broadcast_to(a, (axis_size,) + jnp.shape(a))
+            for a, batched in zip((src, range_radius, max_iter, tol), in_batched, strict=True)
+        ]
+        return jax.vmap(single)(*args), True
+
+    return one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,10 +439,13 @@ def _run_filter(image, batched, grey, radius, range_radius, max_iter, tol, kerne
     work = image[..., None] if grey else image
     work, rounded = _to_space(work, color_space)
     planar = jnp.moveaxis(jnp.asarray(work, jnp.float32), -1, -3)
-    run = partial(_filter_jit, radius=radius, kernel=kernel, rounded=bool(rounded))
+    settings = dict(radius=radius, kernel=kernel, rounded=bool(rounded))
+    iters = jnp.asarray(max_iter, jnp.int32)
     if batched:
-        run = jax.vmap(run, in_axes=(0, None, None, None))
-    colours = jnp.moveaxis(run(planar, range_radius, jnp.asarray(max_iter, jnp.int32), tol), -3, -1)
+        colours = _filter_batch_jit(planar, range_radius, iters, tol, **settings)
+    else:
+        colours = _filter_one(**settings)(planar, range_radius, iters, tol)
+    colours = jnp.moveaxis(colours, -3, -1)
     out = _from_space(colours, np.dtype(image.dtype), color_space)
     return colours, (out[..., 0] if grey else out)
 
