@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jaxshift import cli_image
+
 NAMED_BANDWIDTHS = ("auto", "scott", "silverman", "normal_gradient")
 LARGE = 10_000  # above this many points, `cluster` climbs from grid-cell seeds unless --all-seeds
 CHUNK_SECONDS = 0.5  # Ctrl-C is answered between chunks of mean-shift iterations of about this long
@@ -644,6 +646,15 @@ register(
     )
 )
 register(Command("demo", "cluster the tutorial's two-blob example and draw it", _demo_arguments, _demo))
+register(
+    Command(
+        "segment",
+        "segment an image by mean shift (jaxshift.image)",
+        cli_image.add_segment_arguments,
+        cli_image.run_segment,
+        cli_image.DESCRIPTION,
+    )
+)
 
 
 # ------------------------------------------------------------------------------------------- main

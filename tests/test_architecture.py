@@ -16,7 +16,15 @@ LAYERS = [
     ("api", ["jaxshift.api", "jaxshift"]),
     (
         "applications",
-        ["jaxshift.sklearn", "jaxshift.cli", "jaxshift.io", "jaxshift.plot", "jaxshift.demo", "jaxshift.image"],
+        [
+            "jaxshift.sklearn",
+            "jaxshift.cli",
+            "jaxshift.io",
+            "jaxshift.plot",
+            "jaxshift.demo",
+            "jaxshift.image",
+            "jaxshift.cli_image",
+        ],
     ),
 ]
 

@@ -134,3 +134,21 @@ def test_luv_needs_three_channels_and_scikit_image(monkeypatch):
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call(crops()["coffee"])
+
+
+def test_segment_command_writes_the_image_and_the_labels(tmp_path, capsys):
+    iio = pytest.importorskip("imageio.v3")
+    from jaxshift.cli import main
+
+    img, truth = pieces(0)
+    iio.imwrite(tmp_path / "photo.png", img)
+    out, labels_out = tmp_path / "segmented.png", tmp_path / "labels.npy"
+    argv = ["segment", str(tmp_path / "photo.png"), "--spatial", "5", "--range", "24", "--out", str(out)]
+    assert main(argv + ["--labels-out", str(labels_out)]) == 0
+    labels = np.load(labels_out)
+    assert adjusted_rand_score(truth.ravel(), labels.ravel()) >= 0.95
+    painted = iio.imread(out)
+    assert painted.shape == img.shape and len(np.unique(painted.reshape(-1, 3), axis=0)) == labels.max() + 1
+    assert "5 regions" in capsys.readouterr().out
+    assert main(argv[:2] + ["--labels-out", str(tmp_path / "labels.csv")]) == 2
+    assert "--labels-out: expected a .npy path" in capsys.readouterr().err
