@@ -18,7 +18,7 @@ from jaxshift.density.clustering import AUTO_METHODS, SweepResult
 from jaxshift.density.kde import FORMS
 from jaxshift.density.rules import RULES
 from jaxshift.density.selection import OBJECTIVES, BandwidthResult
-from jaxshift.kernels import Kernel, get_kernel
+from jaxshift.kernels import GAUSSIAN, Kernel, get_kernel
 from jaxshift.reduce import sharding
 from jaxshift.solvers import loop
 
@@ -103,7 +103,7 @@ def select_bandwidth(
     weights=None,
     kernel: str | Kernel = "gaussian",
     optimizer: optax.GradientTransformation | None = None,
-    init="scott",
+    init=None,
     max_iter: int = 100,
     tol: float = 1e-5,
     n_folds: int = 5,
@@ -120,7 +120,10 @@ def select_bandwidth(
       form: ``"scalar"`` h, ``"diagonal"`` (one h per dimension) or ``"full"`` (an SPD matrix).
       objective: ``"loo"`` (leave-one-out), ``"kfold"`` (``n_folds`` folds), ``"minibatch"``:
         the leave-one-out likelihood of ``batch_size`` random points fixed by ``key`` (a sample
-        average approximation, O(batch_size · n) per step, for large n); or a function
+        average approximation, O(batch_size · n) per step, for large n); ``"gradient_ucv"``: the
+        unbiased cross-validation of the density *gradient* (Chacón & Duong 2013, R ks
+        ``Hucv(deriv.order=1)``; Gaussian kernel; see :mod:`jaxshift.density.gradient_cv`), the
+        bandwidth mean shift follows; or a function
         ``objective(data, bandwidth, weights) -> scalar`` to maximise, e.g. built from
         :mod:`jaxshift.kde` (compared like ``optimizer`` for recompilation).
       weights: optional (n,) weights; a weighted point is left out whole.
@@ -130,7 +133,8 @@ def select_bandwidth(
       optimizer: any Optax ``GradientTransformation``; default ``optax.lbfgs()``. Optimisers built
         by the same code from equal hyper-parameters (two ``optax.adam(0.05)``) share one
         compilation; see :mod:`jaxshift.api.static`.
-      init: a rule name (see :func:`rule_of_thumb`) or an initial bandwidth of the chosen form.
+      init: a rule name (see :func:`rule_of_thumb`) or an initial bandwidth of the chosen form;
+        default ``"normal_gradient"`` for ``"gradient_ucv"``, else ``"scott"``.
       max_iter: gradient evaluations at most.
       tol: converged when every component of the gradient of the mean log-likelihood with
         respect to the parameters is at most ``tol``.
@@ -152,6 +156,10 @@ def select_bandwidth(
     if not callable(objective):
         v.check_choice(objective, "objective", OBJECTIVES)
     kernel = get_kernel(kernel)
+    if objective == "gradient_ucv" and kernel != GAUSSIAN:
+        raise ValueError(f'kernel: the "gradient_ucv" objective is for the Gaussian kernel, got {kernel.name!r}')
+    if init is None:
+        init = "normal_gradient" if objective == "gradient_ucv" else "scott"
     data = v.as_points(data, "data")
     n, dim = data.shape
     weights = v.as_weights(weights, n, data.dtype)
@@ -263,6 +271,8 @@ def clustering_bandwidth(
       ``"normal_gradient"``: the normal-scale rule for the density gradient (R ks ``Hns``,
         derivative order 1), the kind of bandwidth Chacón & Duong (2013) recommend for mean shift.
       ``"loo"``: the leave-one-out likelihood maximiser (density-optimal, small for clustering).
+      ``"gradient_ucv"``: the minimiser of the unbiased cross-validation criterion for the density
+        gradient (Chacón & Duong 2013), from the normal-scale gradient rule.
 
     See ``docs/bandwidth.md`` for the evidence behind the default.
     """
@@ -278,11 +288,12 @@ def clustering_bandwidth(
         v.check_spread(np.zeros(()), "scalar")
     if method == "normal_gradient":
         return _normal_gradient(data)
-    if method == "loo":
+    if method in ("loo", "gradient_ucv"):
+        objective = "loo" if method == "loo" else "gradient_ucv"
         if not v.is_concrete(data):
-            return select_bandwidth(data).bandwidth
-        # duplicates would make the likelihood unbounded: each distinct point once, weighted by its count
+            return select_bandwidth(data, objective=objective).bandwidth
+        # duplicates would make the criterion unbounded: each distinct point once, weighted by its count
         unique, counts = np.unique(np.asarray(data), axis=0, return_counts=True)
-        return select_bandwidth(unique, weights=counts).bandwidth
+        return select_bandwidth(unique, weights=counts, objective=objective).bandwidth
     key = jax.random.key(0) if key is None else key
     return _stability(data, key, n_candidates=n_candidates, max_points=max_points)

@@ -16,7 +16,7 @@ from jaxshift.solvers import mean_shift
 
 Array = jax.Array
 
-AUTO_METHODS = ("stability", "normal_gradient", "loo")
+AUTO_METHODS = ("stability", "normal_gradient", "loo", "gradient_ucv")
 
 
 class SweepResult(NamedTuple):

@@ -17,20 +17,20 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxshift.density import kde
+from jaxshift.density import gradient_cv, kde
 from jaxshift.kernels import GAUSSIAN, Kernel
 from jaxshift.solvers import loop
 
 Array = jax.Array
 
-OBJECTIVES = ("loo", "kfold", "minibatch")
+OBJECTIVES = ("loo", "kfold", "minibatch", "gradient_ucv")
 
 
 class BandwidthResult(NamedTuple):
     """What :func:`jaxshift.select_bandwidth` returns."""
 
     bandwidth: Array  # shape=(), (d,) or (d, d)
-    objective: Array  # shape=(): the cross-validated mean log-likelihood at ``bandwidth``
+    objective: Array  # shape=(): the criterion at ``bandwidth`` (mean log-likelihood, or -UCV₁ for the gradient)
     n_iter: Array  # shape=(), int32: gradient evaluations (the last finds the gradient below tol)
     converged: Array  # shape=(), bool: the gradient (in the log parametrisation) fell below tol
 
@@ -38,7 +38,7 @@ class BandwidthResult(NamedTuple):
 class SelectionState(NamedTuple):
     params: Array  # the unconstrained parameters
     opt_state: optax.OptState
-    converged: Array  # shape=(), bool
+    done: Array  # shape=(), bool: the gradient is below tol, or the last step changed nothing
 
 
 class SelectionInfo(NamedTuple):
@@ -69,6 +69,8 @@ def objective_fn(
     callable ``objective``, ``h -> objective(data, h, weights)``."""
     if callable(objective):
         return lambda h: objective(data, h, weights)
+    if objective == "gradient_ucv":  # minimised: its negative is maximised
+        return lambda h: -gradient_cv.gradient_ucv(data, h, weights, data_axis=data_axis)
     options = dict(kernel=kernel, data_axis=data_axis)
     if objective == "loo":
         return lambda h: kde.loo_log_likelihood(data, h, weights, **options)
@@ -119,11 +121,11 @@ def select(
         converged = jnp.max(jnp.abs(grad)) <= tol
         updates, new_opt_state = opt.update(grad, st.opt_state, st.params, value=value, grad=grad, value_fn=loss)
         keep = partial(jnp.where, converged)
-        new = SelectionState(
-            jax.tree.map(keep, st.params, optax.apply_updates(st.params, updates)),
-            jax.tree.map(keep, st.opt_state, new_opt_state),
-            converged,
-        )
+        params = jax.tree.map(keep, st.params, optax.apply_updates(st.params, updates))
+        # a step that changes nothing (a line search that cannot resolve the criterion's last
+        # digits, e.g. in float32) ends the loop too: the result then reports converged=False
+        stalled = jnp.all(params == st.params)
+        new = SelectionState(params, jax.tree.map(keep, st.opt_state, new_opt_state), converged | stalled)
         return new, SelectionInfo(-value, jnp.max(jnp.abs(grad)))
 
     params = to_params(start)
@@ -132,7 +134,7 @@ def select(
         step,
         state,
         max_iter=max_iter,
-        done=lambda st: st.converged,
+        done=lambda st: st.done,
         progress=progress,
         report_value=lambda st, info: info.objective,
     )
