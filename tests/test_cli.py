@@ -64,7 +64,7 @@ def test_usage_version_and_help_for_every_argument(capsys):
     assert exit_.value.code == 0 and re.fullmatch(r"jaxshift \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
     parser = cli._parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(commands) == {"cluster", "bandwidth", "demo"}
+    assert set(commands) == {"cluster", "bandwidth", "demo", "segment"}
     for name, sub in commands.items():
         for action in sub._actions:
             assert action.help and len(action.help) > 10, (name, action.dest)
@@ -242,7 +242,9 @@ def test_missing_file_and_missing_matplotlib_are_found_before_computing(tmp_path
 def test_sklearn_module_without_scikit_learn_names_the_extra(monkeypatch):
     import importlib.util
 
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+    # scikit-learn absent, even where another test has imported it (its submodules are cached too)
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")] + ["sklearn"]:
+        monkeypatch.setitem(sys.modules, name, None)
     spec = importlib.util.spec_from_file_location("sklearn_probe", ROOT / "jaxshift" / "sklearn.py")
     with pytest.raises(ImportError, match=re.escape("pip install 'jaxshift[sklearn]'")):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
