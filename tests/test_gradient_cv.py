@@ -61,7 +61,7 @@ def test_gradient_matches_central_differences():
 
 
 def test_selection_by_the_gradient_criterion_is_scale_equivariant_and_a_minimum():
-    data = RNG.normal(size=(120, 2))
+    data = RNG.normal(size=(60, 2))
     chosen = jaxshift.select_bandwidth(data, objective="gradient_ucv")
     h = float(chosen.bandwidth)
     assert bool(chosen.converged)
