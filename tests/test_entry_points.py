@@ -91,15 +91,16 @@ def test_bad_bandwidth_is_rejected_everywhere(entry, h, message):
 
 
 @pytest.mark.parametrize(("h", "message"), MATRIX_BANDWIDTHS, ids=lambda x: None)
-@pytest.mark.parametrize("entry", ["log_density", "loo_log_likelihood", "heldout_log_likelihood"])
+@pytest.mark.parametrize("entry", ["log_density", "loo_log_likelihood", "heldout_log_likelihood", "mean_shift"])
 def test_bad_bandwidth_matrix(entry, h, message):
     with pytest.raises(ValueError, match=message):
         ENTRY_POINTS[entry](h=h)
 
 
-def test_matrix_bandwidth_is_only_for_the_density():
+@pytest.mark.parametrize("entry", ["blurring_mean_shift", "grid_mean_shift"])
+def test_matrix_bandwidth_is_for_mean_shift_and_the_density_only(entry):
     with pytest.raises(ValueError, match=r"bandwidth: expected a scalar or shape \(2,\), got shape \(2, 2\)"):
-        jaxshift.mean_shift(X, np.eye(2))
+        ENTRY_POINTS[entry](h=np.eye(2))
 
 
 BAD_WEIGHTS = [

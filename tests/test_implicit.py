@@ -112,3 +112,18 @@ def test_the_selected_bandwidth_is_differentiable_in_the_data_and_weights(form):
     np.testing.assert_allclose(np.asarray(g_data)[5], numeric, rtol=1e-6)
     numeric = central_difference(lambda v: total(data, np.r_[weights[:9], v, weights[10:]]), weights[9:10], eps=1e-4)
     np.testing.assert_allclose(np.asarray(g_w)[9:10], numeric, rtol=1e-6)
+
+
+def test_full_bandwidth_matrices_cluster_in_their_metric_and_differentiate():
+    isotropic = jaxshift.mean_shift(X, 1.5)
+    matrix = jaxshift.mean_shift(X, 2.25 * np.eye(2))
+    np.testing.assert_allclose(matrix.modes, isotropic.modes, atol=1e-12)
+    np.testing.assert_array_equal(matrix.labels, isotropic.labels)
+    H = np.array([[2.0, 0.4], [0.4, 1.5]])
+    reference = jaxshift.mean_shift(X @ np.linalg.inv(np.linalg.cholesky(H)).T, 1.0)  # whitened by hand
+    np.testing.assert_array_equal(jaxshift.mean_shift(X, H).labels, reference.labels)
+    grad = jax.grad(lambda H: loss(X, H, W))(jnp.asarray(H))
+    step = np.array([[1.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(
+        grad[0, 0], central_difference(lambda t: loss(X, H + t[0] * step, W), np.zeros(1))[0], rtol=1e-4
+    )

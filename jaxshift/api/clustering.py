@@ -99,7 +99,10 @@ def mean_shift(
     Args:
       data: (n, d) points.
       bandwidth: scalar or (d,) per-dimension bandwidth (the Gaussian's standard deviation, the
-        compact kernels' radius); may be traced, so it can be ``vmap``-ped or ``jit``-ted over.
+        compact kernels' radius), or a (d, d) symmetric positive-definite matrix ``H`` (the
+        Gaussian's covariance, as :mod:`jaxshift.kde`; the data are whitened by its Cholesky factor,
+        and ``tol``, ``merge_radius`` and the labels' distances are in its metric); may be traced,
+        so it can be ``vmap``-ped, ``jit``-ted over and differentiated.
         Or a name: ``"auto"`` (chosen for clustering, see :func:`jaxshift.clustering_bandwidth`)
         or a rule of thumb (``"scott"``, ``"silverman"``, ``"normal_gradient"``), each converted
         to ``kernel`` by canonical scaling.
@@ -146,7 +149,7 @@ def mean_shift(
     n, dim = data.shape
     if isinstance(bandwidth, str):
         bandwidth = resolve_bandwidth(data, bandwidth, kernel)
-    bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
+    bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype, allow_matrix=True)
     weights = v.as_weights(weights, n, data.dtype)
     seeds = None if seeds is None else v.as_points(seeds, "seeds", dim=dim).astype(data.dtype)
     v.check_positive_int(max_iter, "max_iter")

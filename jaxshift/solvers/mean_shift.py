@@ -425,7 +425,30 @@ def solve(
     progress: Array | None = None,
 ) -> MeanShiftResult:
     """Mean shift from ``seeds`` (the data when None), the modes merged into clusters and the
-    points labelled: what :func:`jaxshift.mean_shift` computes, without its checks."""
+    points labelled: what :func:`jaxshift.mean_shift` computes, without its checks.
+
+    A (d, d) ``bandwidth`` ``H = L Lᵀ`` runs in whitened coordinates ``L⁻¹(x - o)`` with a unit
+    bandwidth (so ``tol``, the merge radius and the labels' distances are in the metric of ``H``),
+    and the modes and centres are mapped back."""
+    if jnp.ndim(bandwidth) == 2:
+        return _solve_whitened(
+            data,
+            bandwidth,
+            seeds,
+            weights,
+            max_iter,
+            tol,
+            merge_radius,
+            kernel=kernel,
+            labels=labels,
+            cluster_all=cluster_all,
+            max_clusters=max_clusters,
+            query_block=query_block,
+            data_block=data_block,
+            backend=backend,
+            data_axis=data_axis,
+            progress=progress,
+        )
     m = data.shape[0] if seeds is None else seeds.shape[0]
     max_clusters = m if max_clusters is None else max_clusters
 
@@ -476,4 +499,25 @@ def solve(
         cluster_sizes=cluster_sizes(point_labels, max_clusters),
         bandwidth=bandwidth,
         truncated=truncated,
+    )
+
+
+def _solve_whitened(data, matrix, seeds, weights, *args, **options) -> MeanShiftResult:
+    origin = jnp.mean(jax.lax.stop_gradient(data), axis=0)
+    chol = jnp.linalg.cholesky(matrix)
+
+    def whiten(x):
+        return jax.scipy.linalg.solve_triangular(chol, (x - origin).T, lower=True).T
+
+    def unwhiten(z):
+        return z @ chol.T + origin
+
+    white = solve(
+        whiten(data), jnp.ones((), data.dtype), None if seeds is None else whiten(seeds), weights, *args, **options
+    )
+    filled = (jnp.arange(white.centers.shape[0]) < white.n_clusters)[:, None]
+    return white._replace(
+        modes=unwhiten(white.modes),
+        centers=jnp.where(filled, unwhiten(white.centers), 0.0),
+        bandwidth=matrix,
     )
