@@ -48,7 +48,8 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     with _precision(X.dtype):
         v.check_fraction(quantile, "quantile")
         quantile = max(quantile, 1.0 / X.shape[0])  # scikit-learn uses at least one neighbour
-        return float(quantile_bandwidth(X, quantile))
+        # scikit-learn returns a NumPy float of the data's dtype
+        return np.asarray(quantile_bandwidth(X, quantile), X.dtype)[()]
 
 
 def get_bin_seeds(X, bin_size, min_bin_freq=1):
@@ -68,7 +69,12 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
             f"Binning data failed with provided bin_size={bin_size:f}, using data points as seeds.", stacklevel=2
         )
         return X
-    return seeds * bin_size
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = seeds * bin_size
+    if not np.all(np.isfinite(scaled)):
+        # a bin_size beyond float32 (scikit-learn's seeds are float32 times it): 0 x inf would be NaN
+        scaled = np.clip(seeds.astype(np.float64) * bin_size, -np.finfo(X.dtype).max, np.finfo(X.dtype).max)
+    return scaled
 
 
 def mean_shift(
@@ -244,7 +250,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         positions, log_intensity, dropped, converged, steps = _climb(
             jnp.asarray(X),
             jnp.asarray(seeds, X.dtype),
-            jnp.asarray(bandwidth, X.dtype),
+            jnp.asarray(min(bandwidth, float(np.finfo(X.dtype).max)), X.dtype),  # 1e300 in float32 is inf
             self.max_iter + 1,
             kernel=get_kernel(self.kernel),
         )

@@ -96,6 +96,17 @@ def main() -> None:
     grad_one = jax.grad(lambda h: jaxshift.mean_shift(X, h, seeds=X[::16]).modes.sum())(0.8)
     np.testing.assert_allclose(grad_many, grad_one, rtol=1e-9)
     checks += 1
+    # a mesh of Auto axes (the classic Mesh(devices, names), and make_mesh with axis_types=Auto), which
+    # jax.reshard refuses: one mean shift and one density each
+    from jax.sharding import AxisType, Mesh
+
+    for auto in [Mesh(np.array(jax.devices()), ("data",)), jax.make_mesh((4,), ("data",), axis_types=(AxisType.Auto,))]:
+        on_auto = jax.device_put(X, NamedSharding(auto, PartitionSpec("data")))
+        assert sharding.data_axis(on_auto) is not None
+        many = jaxshift.mean_shift(on_auto, 0.8, weights=jax.device_put(w, NamedSharding(auto, PartitionSpec("data"))))
+        np.testing.assert_allclose(many.modes, jaxshift.mean_shift(X, 0.8, weights=w).modes, atol=1e-9)
+        np.testing.assert_allclose(kde.log_density(X[:20], on_auto, 0.5), kde.log_density(X[:20], X, 0.5))
+        checks += 2
     # the sharded program really sums across devices
     text = jax.jit(lambda X: kde.loo_log_likelihood(X, 0.5)).lower(Xs).as_text()
     assert "all_reduce" in text or "all-reduce" in text, "no cross-device sum in the sharded program"

@@ -71,10 +71,21 @@ def quantile_bandwidth(data, quantile: float = 0.3) -> Array:
 def _select(
     data, weights, start, tol, max_iter, key, progress, *, objective, optimizer, n_folds, batch_size, kernel, data_axis
 ):
-    return selection.select(
-        data,
+    # In the data's own units: divided by the power of two nearest their spread (exactly), the
+    # selection is the same whether the data are measured in metres or in 1e-20 metres (float32
+    # would otherwise under- or overflow), then scaled back. A callable objective sees the data as given.
+    dim = data.shape[1]
+    if isinstance(objective, ByBehaviour):
+        unit = jnp.ones((), data.dtype)
+    else:
+        spread = jnp.max(jnp.abs(data - data[0]))
+        _, exponent = jnp.frexp(jax.lax.stop_gradient(jnp.where(spread > 0, spread, 1.0)))
+        unit = jax.lax.stop_gradient(jnp.ldexp(jnp.ones((), data.dtype), exponent))
+    power = 2 if jnp.ndim(start) == 2 else 1
+    result = selection.select(
+        data / unit,
         weights,
-        start,
+        start / unit**power,
         tol,
         max_iter,
         key,
@@ -86,6 +97,14 @@ def _select(
         progress=progress,
         data_axis=data_axis,
     )
+    # a density scales as unit^-d; the gradient criterion (an integral of its squared gradient) as unit^-(d+2)
+    if objective == "gradient_ucv":
+        value = result.objective * unit ** -(dim + 2)
+    elif isinstance(objective, ByBehaviour):
+        value = result.objective
+    else:
+        value = result.objective - dim * jnp.log(unit)
+    return result._replace(bandwidth=result.bandwidth * unit**power, objective=value)
 
 
 _select_jit = jax.jit(

@@ -11,8 +11,9 @@ output, ``require_convergence``) come back in ``error`` there too. The computati
 outside ``checkify``, so checking costs only the checks.
 
 Checked: non-finite data, points or seeds (the first bad row is named), bandwidths that are not
-finite and positive (not positive-definite, for a matrix), negative or all-zero weights, and
-non-finite results; optionally, seeds that did not converge.
+finite and positive (not positive-definite, for a matrix; below the smallest normal float),
+negative or all-zero weights, ``tol``, ``merge_radius`` and ``max_iter`` out of range, a compact
+kernel that drops every seed, and non-finite results; optionally, seeds that did not converge.
 
 Example:
   >>> import jax, numpy as np
@@ -63,6 +64,25 @@ def check_weights(w) -> None:
         checkify.check(holds, message, **fields)
 
 
+def check_options(options: dict) -> None:
+    """Checkify errors for the numeric options (``tol``, ``merge_radius``, ``entropy_tol``:
+    finite and >= 0; ``max_iter``: >= 1) among ``options``, as the eager checks name them."""
+    for name in ("tol", "merge_radius", "entropy_tol"):
+        if name in options:
+            value = jnp.asarray(options[name])
+            checkify.check(
+                jnp.all(jnp.isfinite(value) & (value >= 0)),
+                f"{name}: must be a finite number >= 0, got {{value}}",
+                value=value,
+            )
+    if "max_iter" in options:
+        value = jnp.asarray(options["max_iter"])
+        ok = value >= 1
+        if jnp.issubdtype(value.dtype, jnp.floating):
+            ok = ok & (value == jnp.floor(value))
+        checkify.check(jnp.all(ok), "max_iter: must be an integer >= 1, got {value}", value=value)
+
+
 def check_finite(tree, name: str, *, allow_minus_inf: bool = False) -> None:
     """A checkify error when a floating leaf of ``tree`` holds NaN or an infinity (``-inf``
     allowed with ``allow_minus_inf``: a compact kernel's log-density outside its support)."""
@@ -106,6 +126,7 @@ def mean_shift(data, bandwidth, *, seeds=None, weights=None, require_convergence
         if named is None:
             check_bandwidth(bandwidth)
         check_weights(weights)
+        check_options(options)
 
     def compute(data, bandwidth, seeds, weights):
         return _plain_mean_shift(data, named or bandwidth, seeds=seeds, weights=weights, **options)
@@ -114,6 +135,11 @@ def mean_shift(data, bandwidth, *, seeds=None, weights=None, require_convergence
         if named is not None:
             check_bandwidth(result.bandwidth)
         check_finite((result.modes, result.centers), "mean_shift")
+        checkify.check(
+            ~jnp.all(result.dropped),
+            "bandwidth: no seed has a data point within the kernel's reach (every seed was dropped); "
+            "use a larger bandwidth or seeds nearer the data",
+        )
         if require_convergence:
             moving = jnp.sum(~(result.converged | result.dropped))
             checkify.check(moving == 0, "max_iter: {k} seeds did not converge; increase max_iter", k=moving)
@@ -151,6 +177,7 @@ def select_bandwidth(data, *, weights=None, require_convergence: bool = False, *
     def check_inputs(data, weights):
         check_points(data, "data")
         check_weights(weights)
+        check_options(options)
 
     def compute(data, weights):
         return _plain_select_bandwidth(data, weights=weights, **options)

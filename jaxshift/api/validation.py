@@ -132,7 +132,17 @@ def bandwidth_rules(h, xp, name: str = "bandwidth"):
         ]
     smallest = xp.min(h)
     ok = xp.all(xp.isfinite(h)) & (smallest > 0)
-    return [(ok, f"{name}: must be finite and > 0 (smallest entry {{smallest}})", {"smallest": smallest})]
+    dtype = np.dtype(h.dtype) if np.dtype(h.dtype).kind == "f" else np.dtype(np.float64)
+    tiny = float(np.finfo(dtype).tiny)
+    return [
+        (ok, f"{name}: must be finite and > 0 (smallest entry {{smallest}})", {"smallest": smallest}),
+        (
+            ~ok | (smallest >= tiny),
+            f"{name}: {{smallest}} is below the smallest normal {dtype.name} ({tiny:.3g}), where 1/{name} "
+            f"overflows; rescale the data (and the bandwidth) or compute in float64",
+            {"smallest": smallest},
+        ),
+    ]
 
 
 def weight_rules(w, xp):
@@ -181,7 +191,13 @@ def as_weights(w, n: int, dtype):
     if w.shape != (n,):
         raise ValueError(f"weights: expected shape ({n},), one per data point, got {tuple(w.shape)}")
     if is_concrete(w):
-        _enforce(weight_rules(np.asarray(w), np))
+        values = np.asarray(raw, dtype)
+        _enforce(weight_rules(values, np))
+        # scaled by a power of two (exactly) so that the largest is in [1/2, 1): results do not depend
+        # on the weights' scale, and weights below the smallest normal float (1e-45 in float32),
+        # which the device would flush to zero, are usable
+        _, exponent = np.frexp(np.max(values))
+        w = jnp.asarray(np.ldexp(values, -exponent).astype(dtype))
     return w
 
 

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift.kernels import Kernel
-from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, kernel_sums
+from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, centre, kernel_sums
 
 Array = jax.Array
 
@@ -56,7 +56,7 @@ def log_density(
     n, dim = data.shape
     # Work relative to the data's centre before whitening: the density is translation-invariant,
     # and small coordinates keep the distances accurate for data far from the origin.
-    origin = jnp.mean(data, axis=0)
+    origin = centre(data)
     y, x, h, log_det = _whiten(points - origin, data - origin, bandwidth)
     sums = kernel_sums(
         y,

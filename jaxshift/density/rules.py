@@ -14,15 +14,26 @@ Array = jax.Array
 RULES = ("scott", "silverman", "normal_gradient")
 
 
-def moments(data: Array, weights: Array | None):
-    """Weighted covariance (unbiased, as numpy's ``aweights``) and the effective sample size."""
+def moments(data: Array, weights: Array | None, *, scaled: bool = False):
+    """Weighted covariance (unbiased, as numpy's ``aweights``) and the effective sample size.
+
+    The data are taken relative to their first point and in units of their largest deviation from
+    it, per column: a constant column then has a variance of exactly 0 (not the rounding of its
+    mean), and the squares never overflow. With ``scaled``, the covariance is returned in those
+    units, with the units: ``(cov, n_eff, scale)``, ``cov * scale ⊗ scale`` the covariance."""
     n = data.shape[0]
     w = jnp.full((n,), 1.0 / n, data.dtype) if weights is None else weights / jnp.sum(weights)
-    mean = w @ data
-    centred = data - mean
+    shifted = data - data[0]
+    scale = jnp.max(jnp.abs(shifted), axis=0)
+    scale = jnp.where(scale > 0, scale, 1.0)
+    unit = shifted / scale
+    mean = w @ unit
+    centred = unit - mean
     n_eff = 1.0 / jnp.sum(w * w)
     cov = (centred * w[:, None]).T @ centred / (1.0 - jnp.sum(w * w))
-    return cov, n_eff
+    if scaled:
+        return cov, n_eff, scale
+    return cov * scale[:, None] * scale[None, :], n_eff
 
 
 def rule_factor(rule: str, n_eff: Array, dim: int) -> Array:
@@ -38,13 +49,17 @@ def rule_factor(rule: str, n_eff: Array, dim: int) -> Array:
 def rule_of_thumb(data: Array, weights: Array | None, rule: str, form: str) -> Array:
     """``full``: ``factor² · covariance`` (scipy's ``gaussian_kde``); ``diagonal``: ``factor · std``
     per dimension; ``scalar``: ``factor · sqrt(mean variance)``."""
-    cov, n_eff = moments(data, weights)
+    cov, n_eff, scale = moments(data, weights, scaled=True)
     factor = rule_factor(rule, n_eff, data.shape[1])
     if form == "full":
-        return factor**2 * cov
+        return factor**2 * cov * scale[:, None] * scale[None, :]
+    std = jnp.sqrt(jnp.diagonal(cov)) * scale
     if form == "diagonal":
-        return factor * jnp.sqrt(jnp.diagonal(cov))
-    return factor * jnp.sqrt(jnp.mean(jnp.diagonal(cov)))
+        return factor * std
+    # sqrt(mean variance), with the largest standard deviation factored out (no overflow)
+    largest = jnp.max(std)
+    ratio = std / jnp.where(largest > 0, largest, 1.0)
+    return factor * largest * jnp.sqrt(jnp.mean(jnp.square(ratio)))
 
 
 def neighbour_distances(data: Array, k: int) -> Array:

@@ -31,7 +31,7 @@ import math
 from typing import NamedTuple
 
 import jax
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
 Array = jax.Array
 
@@ -130,16 +130,29 @@ def _splitting(x) -> NamedSharding | None:
     return None
 
 
+def place(x, sharding: NamedSharding):
+    """``x`` laid out as ``sharding``, on a mesh of either kind of axes: :func:`jax.reshard` where
+    its axes are ``Explicit`` (the default of :func:`jax.make_mesh`); where they are ``Auto`` (a
+    mesh built as ``Mesh(devices, names)``, or with ``axis_types=Auto``), which ``reshard``
+    refuses, :func:`jax.device_put` on values and a sharding constraint on traced ones."""
+    explicit = all(t == AxisType.Explicit for t in getattr(sharding.mesh, "axis_types", ()))
+    if explicit:
+        return jax.reshard(x, sharding)
+    if isinstance(x, jax.core.Tracer):
+        return jax.lax.with_sharding_constraint(x, sharding)
+    return jax.device_put(x, sharding)
+
+
 def whole(x):
     """``x`` gathered whole onto every device of its mesh, if it is split; else ``x`` itself."""
     sharding = _splitting(x)
-    return x if sharding is None else jax.reshard(x, NamedSharding(sharding.mesh, PartitionSpec()))
+    return x if sharding is None else place(x, NamedSharding(sharding.mesh, PartitionSpec()))
 
 
 def shard_over(placement: DataAxis, fn, args: tuple, split: tuple[bool, ...], out_specs):
     """``fn(*args)`` under :func:`jax.shard_map`, the arguments flagged in ``split`` divided along
     the data axis and the others replicated (each placed so first)."""
     specs = tuple(placement.spec(s) for s in split)
-    placed = tuple(jax.reshard(a, NamedSharding(placement.mesh, spec)) for a, spec in zip(args, specs, strict=True))
+    placed = tuple(place(a, NamedSharding(placement.mesh, spec)) for a, spec in zip(args, specs, strict=True))
     # check_vma=False: the blockwise loops carry replicated initial values into per-shard sums
     return jax.shard_map(fn, mesh=placement.mesh, in_specs=specs, out_specs=out_specs, check_vma=False)(*placed)

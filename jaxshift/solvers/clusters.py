@@ -3,8 +3,10 @@
 Merging follows scikit-learn's rule for every kernel: order the modes by intensity (the kernel sum
 at the mode, highest first; ties broken by coordinates, largest first), then greedily keep a mode
 and absorb every remaining mode within ``radius`` bandwidths of it. The loop runs once per
-cluster, each pass O(m·d). See ``docs/math.md`` for why one bandwidth is the right radius for the
-smooth kernels too.
+cluster, each pass O(m·d). Ties are broken on the first :data:`TIE_BREAK_COLUMNS` coordinates
+(scikit-learn compares them all, but a sort on d keys compiles in time linear in d: 45 s at
+d = 2000), then on the sum of the others, then on the index. See ``docs/math.md`` for why one
+bandwidth is the right radius for the smooth kernels too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from jaxshift.reduce import squared_distances
 from jaxshift.solvers import loop
 
 Array = jax.Array
+
+TIE_BREAK_COLUMNS = 8  # coordinates compared one by one when intensities tie
 
 
 class Clusters(NamedTuple):
@@ -54,8 +58,11 @@ def merge_modes(
     m, dim = modes.shape
     inv_bandwidth = 1.0 / jnp.asarray(bandwidth, modes.dtype)
     strength = jnp.where(valid, log_intensity, -jnp.inf)
-    # lexsort: last key is primary. Valid first, then intensity, then coordinates, all descending.
-    keys = tuple(-modes[:, k] for k in reversed(range(dim))) + (-strength, ~valid)
+    # lexsort: last key is primary. Valid first, then intensity, then coordinates, all descending
+    # (beyond the first TIE_BREAK_COLUMNS, their sum; then the index: argsort is stable).
+    columns = min(dim, TIE_BREAK_COLUMNS)
+    rest = (-jnp.sum(modes[:, columns:], axis=1),) if dim > columns else ()
+    keys = rest + tuple(-modes[:, k] for k in reversed(range(columns))) + (-strength, ~valid)
     order = jnp.lexsort(keys)
     sorted_modes = modes[order]
     radius_sq = jnp.square(jnp.asarray(radius, modes.dtype))

@@ -127,10 +127,14 @@ def _neighbour_means(counts: Array, sums: Array, cell_keys: Array, n_runs: Array
     relative to the centre cell's corner. Rows >= n_runs are unused."""
     n, dim = sums.shape
     occupied = jnp.arange(n) < n_runs
-    total = jnp.zeros((n,), sums.dtype)
-    moment = jnp.zeros((n, dim), sums.dtype)
-    for offset in itertools.product((-1, 0, 1), repeat=dim - 1):
-        delta = jnp.asarray(offset, strides.dtype) @ strides[:-1] if offset else jnp.zeros((), strides.dtype)
+    # the 3^(d-1) offsets of the other dimensions, visited by a loop (unrolled, 6-D took a minute
+    # and 4 GB to compile)
+    offsets = jnp.asarray(list(itertools.product((-1, 0, 1), repeat=dim - 1)), strides.dtype)
+    offsets = offsets.reshape(3 ** (dim - 1), dim - 1)
+
+    def visit(carry, offset):
+        total, moment = carry
+        delta = offset @ strides[:-1]
         # padded rows search for key 0, which is found nowhere useful and masked out below
         target = jnp.where(occupied, cell_keys + delta, 0)
         first = jnp.searchsorted(cell_keys, target - 1, side="left").astype(jnp.int32)
@@ -139,11 +143,13 @@ def _neighbour_means(counts: Array, sums: Array, cell_keys: Array, n_runs: Array
             hit = occupied & (first + j < n) & (cell_keys[index] <= target + 1)
             # a neighbour's corner is the centre's plus the offset, along the last axis its key difference
             last = (cell_keys[index] - target).astype(sums.dtype)
-            corner = jnp.concatenate(
-                [jnp.broadcast_to(jnp.asarray(offset, sums.dtype), (n, dim - 1)), last[:, None]], 1
-            )
+            corner = jnp.concatenate([jnp.broadcast_to(offset.astype(sums.dtype), (n, dim - 1)), last[:, None]], 1)
             total = total + jnp.where(hit, counts[index], 0.0)
             moment = moment + jnp.where(hit[:, None], sums[index] + counts[index][:, None] * corner, 0.0)
+        return (total, moment), None
+
+    start = (jnp.zeros((n,), sums.dtype), jnp.zeros((n, dim), sums.dtype))
+    (total, moment), _ = jax.lax.scan(visit, start, offsets)
     return moment / jnp.where(occupied, total, 1.0)[:, None]
 
 
