@@ -1,6 +1,10 @@
 """Regression tests of issue 14, by kind: precision and scale, time and memory bombs, checked mode,
 scikit-learn parity. (Sharding with a mesh of Auto axes is in sharded_check.py, run by test_sharding.py.)"""
 
+import json
+import os
+import subprocess
+import sys
 import time
 import warnings
 
@@ -82,14 +86,35 @@ def test_select_bandwidth_is_scale_equivariant_in_float32(scale):
     np.testing.assert_allclose(float(scaled.objective), float(base.objective) - 2 * np.log(scale), rtol=1e-5)
 
 
-@pytest.mark.parametrize("h", [1e-8, 1e-30])
-def test_density_at_a_data_point_with_a_tiny_bandwidth(h):
-    # only the point's own kernel counts: log(1 / (n (2π)^(d/2) h^d)), in float32 and float64
-    X = RNG.normal(size=(50, 3))
-    true = -np.log(50) - 1.5 * np.log(2 * np.pi) - 3 * np.log(h)
-    np.testing.assert_allclose(float(kde.log_density(X[:1], X, h)[0]), true, rtol=1e-12)
-    X32 = X.astype(np.float32)
-    np.testing.assert_allclose(float(kde.log_density(X32[:1], X32, np.float32(h))[0]), true, rtol=1e-6)
+_TINY_BANDWIDTHS = """
+import json, sys
+import jax
+jax.config.update("jax_enable_x64", True)
+import numpy as np
+from jaxshift import kde
+X = np.random.default_rng(14).normal(size=(50, 3))
+out = []
+for h in (1e-8, 1e-30):
+    out.append([float(kde.log_density(X[:1], X, h)[0]),
+                float(kde.log_density(X[:1].astype(np.float32), X.astype(np.float32), np.float32(h))[0])])
+print(json.dumps(out))
+"""
+
+
+def test_density_at_a_data_point_with_a_tiny_bandwidth():
+    # Only the point's own kernel counts: log(1 / (n (2π)^(d/2) h^d)), in float64 and float32. Run with
+    # XLA's default optimisation (the suite compiles with less): that is where x/h - y/h fused into a
+    # multiply-add put a point 1e13 bandwidths from itself (-1.7e27 for +200.6 at h = 1e-30).
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["JAX_PLATFORMS"] = "cpu"
+    done = subprocess.run(
+        [sys.executable, "-c", _TINY_BANDWIDTHS], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for h, (double, single) in zip((1e-8, 1e-30), json.loads(done.stdout.splitlines()[-1]), strict=True):
+        true = -np.log(50) - 1.5 * np.log(2 * np.pi) - 3 * np.log(h)
+        np.testing.assert_allclose(double, true, rtol=1e-12)
+        np.testing.assert_allclose(single, true, rtol=1e-6)
 
 
 @pytest.mark.parametrize("n", [2, 3, 7, 50, 1000])
@@ -145,6 +170,8 @@ def test_grid_mean_shift_in_6_dimensions_compiles_quickly():
 
 # ---- checked mode -------------------------------------------------------------------------------
 
+_checked_mean_shift = jax.jit(lambda X, options: checking.mean_shift(X, 1.0, **options))
+
 
 @pytest.mark.parametrize(
     ("options", "message"),
@@ -157,7 +184,7 @@ def test_grid_mean_shift_in_6_dimensions_compiles_quickly():
 )
 def test_checked_mode_names_traced_options(options, message):
     X = RNG.normal(size=(12, 2))
-    error, _ = jax.jit(lambda X, options: checking.mean_shift(X, 1.0, **options))(X, options)
+    error, _ = _checked_mean_shift(X, options)
     assert error.get() is not None and error.get().startswith(message), error.get()
 
 
