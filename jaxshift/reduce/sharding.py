@@ -14,6 +14,11 @@ Example (4 CPU devices: ``XLA_FLAGS=--xla_force_host_platform_device_count=4``):
     X = jax.device_put(X, NamedSharding(mesh, PartitionSpec("data")))
     jaxshift.mean_shift(X, 0.5)           # each device sums over a quarter of the data
 
+Meshes of ``Explicit`` axes (:func:`jax.make_mesh`'s default) and of ``Auto`` axes (the classic
+``Mesh(np.array(jax.devices()), ("data",))``, or ``axis_types=Auto``) both work: the arguments are
+placed with :func:`jax.reshard` on the first and :func:`jax.device_put` (a sharding constraint
+when traced) on the second (see :func:`place`).
+
 On several hosts, call ``jax.distributed.initialize()`` on each first, build the mesh over
 ``jax.devices()`` (all hosts' devices) and make the global array with
 ``jax.make_array_from_process_local_data``; the calls above are then the same on every host.
