@@ -62,7 +62,7 @@ def kernel_sums(
     n, dim = data.shape
     queries = v.as_points(queries, "queries", dim=dim).astype(data.dtype)
     bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype)
-    weights = v.as_weights(weights, n, data.dtype)
+    weights = v.as_weights(weights, n, data.dtype, scale_free=False)  # the sums are the weights'
     if (query_groups is None) != (data_groups is None):
         raise ValueError("query_groups and data_groups: give both or neither")
     if query_groups is not None:

@@ -180,8 +180,12 @@ def as_bandwidth(h, dim: int, dtype, *, allow_matrix: bool = False, name: str = 
     return h
 
 
-def as_weights(w, n: int, dtype):
-    """None, or an (n,) array of finite, non-negative weights with a positive sum."""
+def as_weights(w, n: int, dtype, *, scale_free: bool = True):
+    """None, or an (n,) array of finite, non-negative weights with a positive sum.
+
+    With ``scale_free`` (for computations that depend only on the weights' ratios), concrete
+    weights whose largest is below the smallest normal float are multiplied by a power of two
+    (exactly) to bring it to about 1: the device would flush them to zero."""
     if w is None:
         return None
     raw = _concrete_array(w, "weights", "an array of numbers") if is_concrete(w) else w
@@ -193,11 +197,9 @@ def as_weights(w, n: int, dtype):
     if is_concrete(w):
         values = np.asarray(raw, dtype)
         _enforce(weight_rules(values, np))
-        # scaled by a power of two (exactly) so that the largest is in [1/2, 1): results do not depend
-        # on the weights' scale, and weights below the smallest normal float (1e-45 in float32),
-        # which the device would flush to zero, are usable
-        _, exponent = np.frexp(np.max(values))
-        w = jnp.asarray(np.ldexp(values, -exponent).astype(dtype))
+        if scale_free and np.max(values) < np.finfo(dtype).tiny:
+            _, exponent = np.frexp(np.max(values))
+            w = jnp.asarray(np.ldexp(values, -exponent).astype(dtype))
     return w
 
 
