@@ -97,10 +97,8 @@ def _select(
         progress=progress,
         data_axis=data_axis,
     )
-    # a density scales as unit^-d; the gradient criterion (an integral of its squared gradient) as unit^-(d+2)
-    if objective == "gradient_ucv":
-        value = result.objective * unit ** -(dim + 2)
-    elif isinstance(objective, ByBehaviour):
+    # a log-likelihood shifts by -d log(unit); the gradient criterion is already in units of the data's spread
+    if objective == "gradient_ucv" or isinstance(objective, ByBehaviour):
         value = result.objective
     else:
         value = result.objective - dim * jnp.log(unit)
