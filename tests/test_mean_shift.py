@@ -27,7 +27,7 @@ def test_modes_match_float64_numpy_reference(kernel, bandwidth):
 
 @pytest.mark.parametrize(
     "X",
-    [blobs(0), blobs(1, n=500, centers=4), blobs(2, n=400, centers=6, std=0.7), blobs(3, n=250, centers=3, dim=3)],
+    [blobs(0), blobs(1, centers=4), blobs(2, centers=6, std=0.7), blobs(3, n=250, centers=3, dim=3)],
     ids=["blobs3", "blobs4", "blobs6", "blobs3d"],
 )
 @pytest.mark.parametrize("cluster_all", [True, False])
