@@ -64,6 +64,7 @@ def imports(path: Path):
                 or (PACKAGE.parent / (f"{node.module}.{n}".replace(".", "/") + ".py")).exists()
             ]
             if submodules:
+                yield node.module, []  # the package's __init__ runs first: an import of it too
                 for sub in submodules:
                     yield sub, []
             else:

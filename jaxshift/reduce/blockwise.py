@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift.kernels import Kernel
-from jaxshift.reduce import sharding
+from jaxshift.reduce.sharding import DataAxis, shard_over
 
 Array = jax.Array
 
@@ -383,7 +383,7 @@ def kernel_sums(
     data_groups: Array | None = None,
     query_block: int = DEFAULT_QUERY_BLOCK,
     data_block: int = DEFAULT_DATA_BLOCK,
-    data_axis: sharding.DataAxis | None = None,
+    data_axis: DataAxis | None = None,
 ) -> KernelSums:
     """Kernel sums for every query, blockwise over queries and data (unvalidated; see
     :func:`jaxshift.kernel_sums` for the checked, jitted entry point and the arguments).
@@ -409,7 +409,7 @@ def kernel_sums(
         return _kernel_sums(*full, origin=origin, axis_name=data_axis.axis, **options)
 
     whole = data_axis.spec(False)
-    return sharding.shard_over(
+    return shard_over(
         data_axis,
         local,
         (origin,) + tuple(args[i] for i in present),
