@@ -90,21 +90,16 @@ def _weighted_mean(values: Array, weights: Array | None) -> Array:
     return jnp.sum(weights * values) / jnp.sum(weights)
 
 
+def _groups_left_out(data, bandwidth, weights, groups, **options):
+    """Mean log density of each point under the estimate from the points of the other groups."""
+    values = log_density(data, data, bandwidth, weights=weights, query_groups=groups, data_groups=groups, **options)
+    return _weighted_mean(values, weights)
+
+
 def loo_log_likelihood(data, bandwidth, weights=None, *, kernel: Kernel, data_block=DEFAULT_DATA_BLOCK, data_axis=None):
     """Mean over the points of the leave-one-out log density (each weighted point left out whole)."""
     groups = jnp.arange(data.shape[0])
-    values = log_density(
-        data,
-        data,
-        bandwidth,
-        kernel=kernel,
-        weights=weights,
-        query_groups=groups,
-        data_groups=groups,
-        data_block=data_block,
-        data_axis=data_axis,
-    )
-    return _weighted_mean(values, weights)
+    return _groups_left_out(data, bandwidth, weights, groups, kernel=kernel, data_block=data_block, data_axis=data_axis)
 
 
 def fold_groups(n: int, n_folds: int, key: Array | None) -> Array:
@@ -116,17 +111,7 @@ def fold_groups(n: int, n_folds: int, key: Array | None) -> Array:
 def kfold_log_likelihood(data, bandwidth, weights=None, key=None, *, kernel: Kernel, n_folds: int, data_axis=None):
     """Mean log density of each point under the estimate from the other folds."""
     groups = fold_groups(data.shape[0], n_folds, key)
-    values = log_density(
-        data,
-        data,
-        bandwidth,
-        kernel=kernel,
-        weights=weights,
-        query_groups=groups,
-        data_groups=groups,
-        data_axis=data_axis,
-    )
-    return _weighted_mean(values, weights)
+    return _groups_left_out(data, bandwidth, weights, groups, kernel=kernel, data_axis=data_axis)
 
 
 def heldout_log_likelihood(points, data, bandwidth, weights=None, *, kernel: Kernel, data_axis=None):
