@@ -35,14 +35,21 @@ def tutorial_data():
     return _tutorial_data()
 
 
-# JAXSHIFT_PROFILE_COMPILES=1: report the compilation time of each test at the end of the run.
+# JAXSHIFT_PROFILE_COMPILES=1: report the compilation time of each test at the end of the run (with
+# pytest-xdist, run it with -n 0); JAXSHIFT_PROFILE_COMPILES=<folder>: each worker also writes every
+# compilation (test, function, seconds) to a file there.
 if os.environ.get("JAXSHIFT_PROFILE_COMPILES"):
     _compile_seconds = defaultdict(float)
     _current = ["collection"]
+    _log_folder = os.environ["JAXSHIFT_PROFILE_COMPILES"]
+    _log = None if _log_folder == "1" else Path(_log_folder) / f"compiles-{os.getpid()}.tsv"
 
-    def _listener(event, duration, **_):
+    def _listener(event, duration, fun_name="?", **_):
         if event == "/jax/core/compile/backend_compile_duration":
             _compile_seconds[_current[0]] += duration
+            if _log is not None:
+                with _log.open("a") as f:
+                    f.write(f"{_current[0]}\t{fun_name}\t{duration:.3f}\n")
 
     jax.monitoring.register_event_duration_secs_listener(_listener)
 
