@@ -16,8 +16,10 @@ from jaxshift.api.bandwidth import (
 )
 from jaxshift.api.clustering import bin_seeds, blurring_mean_shift, grid_mean_shift, mean_shift
 from jaxshift.api.reduce import kernel_sums
+from jaxshift.api.significance import merge_insignificant, mode_significance
 from jaxshift.density.clustering import SweepResult
 from jaxshift.density.selection import BandwidthResult
+from jaxshift.density.significance import AutoReport, ModeSignificance
 from jaxshift.kernels import KERNEL_NAMES, Kernel, get_kernel
 from jaxshift.reduce import KernelSums, prepare_data
 from jaxshift.solvers.blurring import BlurringResult
@@ -28,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "KERNEL_NAMES",
+    "AutoReport",
     "BandwidthResult",
     "BlurringResult",
     "GridMeanShiftResult",
@@ -36,6 +39,7 @@ __all__ = [
     "MeanShiftInfo",
     "MeanShiftResult",
     "MeanShiftState",
+    "ModeSignificance",
     "SweepResult",
     "bandwidth_sweep",
     "bin_seeds",
@@ -48,6 +52,8 @@ __all__ = [
     "kde",
     "kernel_sums",
     "mean_shift",
+    "merge_insignificant",
+    "mode_significance",
     "prepare_data",
     "quantile_bandwidth",
     "rule_of_thumb",

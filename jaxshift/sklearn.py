@@ -30,6 +30,8 @@ except ImportError as err:  # missing, or too old for these names
 from jaxshift.api import validation as v
 from jaxshift.api.bandwidth import quantile_bandwidth
 from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_bandwidth
+from jaxshift.api.significance import DEFAULT_LEVEL, centre_significance
+from jaxshift.density.significance import DEFAULT_REPLICATES, merge_roots
 from jaxshift.kernels import get_kernel
 from jaxshift.solvers.clusters import nearest_center
 from jaxshift.solvers.mean_shift import climb
@@ -151,14 +153,19 @@ class MeanShift(ClusterMixin, BaseEstimator):
       labels: ``"nearest"`` (nearest centre, scikit-learn's) or ``"basin"`` (the cluster of the
         point's own mode; needs every point as a seed).
 
-    ``bandwidth`` may also be ``"auto"`` (jaxshift's clustering selector, converted to
-    ``kernel``) or a rule name (``"scott"``, ``"silverman"``, ``"normal_gradient"``).
+    ``bandwidth`` may also be ``"auto"`` (jaxshift's clustering bandwidth, converted to ``kernel``;
+    then every centre whose bootstrap significance is below 0.99 is merged into its nearest centre
+    of higher density, see :func:`jaxshift.mode_significance`) or a rule name (``"scott"``,
+    ``"silverman"``, ``"normal_gradient"``).
 
     Attributes:
       cluster_centers_: (n_clusters, n_features) in the input's floating dtype.
       labels_: (n_samples,) int.
       n_iter_: the most iterations any seed ran (scikit-learn's count).
       bandwidth_: the bandwidth used.
+      cluster_significance_: ``"auto"`` only: (n_clusters,) the fraction of bootstrap replicates
+        in which each cluster's valley to its parent is there (1 for the highest mode).
+      n_modes_: ``"auto"`` only: the clusters before the insignificant ones were merged.
     """
 
     def __init__(
@@ -220,7 +227,32 @@ class MeanShift(ClusterMixin, BaseEstimator):
             self.bandwidth_ = bandwidth
             self.cluster_centers_ = _merge(modes, intensity, bandwidth).astype(X.dtype, copy=False)
             self.labels_ = self._label(X, modes, bandwidth)
+            if isinstance(self.bandwidth, str) and self.bandwidth == "auto":
+                self._merge_insignificant(X, bandwidth)
         return self
+
+    def _merge_insignificant(self, X, bandwidth):
+        """``"auto"``: each centre whose bootstrap significance is below the level merged into its
+        parent (see :func:`jaxshift.mode_significance`), its points relabelled."""
+        centers = self.cluster_centers_
+        k = len(centers)
+        found = centre_significance(
+            jnp.asarray(X),
+            jnp.asarray(centers),
+            k,
+            jnp.asarray(bandwidth, X.dtype),
+            kernel=get_kernel(self.kernel),
+            weights=None,
+            n_boot=DEFAULT_REPLICATES,
+            key=jax.random.key(0),
+        )
+        roots = np.asarray(merge_roots(found.significance, found.parent, DEFAULT_LEVEL))[:k]
+        kept = roots == np.arange(k)
+        new_id = np.cumsum(kept) - 1
+        self.n_modes_ = k
+        self.cluster_significance_ = np.asarray(found.significance, np.float64)[:k][kept]
+        self.cluster_centers_ = centers[kept]
+        self.labels_ = np.where(self.labels_ >= 0, new_id[roots[np.maximum(self.labels_, 0)]], -1).astype(np.intp)
 
     def _bandwidth(self, X) -> float:
         if self.bandwidth is None:

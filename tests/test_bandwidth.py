@@ -175,11 +175,14 @@ def test_auto_bandwidth_finds_the_tutorials_two_clusters(tutorial_data):
 def test_auto_on_a_subsample_is_rescaled_to_the_full_size(tutorial_data):
     from jaxshift import clustering_bandwidth
 
-    full = float(clustering_bandwidth(tutorial_data))
-    sub = float(clustering_bandwidth(tutorial_data, max_points=100))
+    full = float(clustering_bandwidth(tutorial_data, method="stability"))
+    sub = float(clustering_bandwidth(tutorial_data, method="stability", max_points=100))
     assert 0.6 < sub / full < 1.6
     for method in ("normal_gradient", "loo"):
         assert 0 < float(clustering_bandwidth(tutorial_data, method=method)) < full
+    # the default ("auto"'s bandwidth) is 0.7 times the normal-scale gradient rule
+    rule = float(clustering_bandwidth(tutorial_data, method="normal_gradient"))
+    np.testing.assert_allclose(float(clustering_bandwidth(tutorial_data)), 0.7 * rule, rtol=1e-6)
 
 
 def test_selection_with_a_compact_kernel_finds_a_finite_maximum():

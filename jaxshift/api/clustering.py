@@ -15,6 +15,7 @@ import numpy as np
 
 from jaxshift.api import validation as v
 from jaxshift.api.bandwidth import clustering_bandwidth, rule_of_thumb
+from jaxshift.api.significance import auto_merge
 from jaxshift.kernels import GAUSSIAN, Kernel, get_kernel
 from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, attention, sharding
 from jaxshift.solvers import blurring, grid, loop
@@ -31,12 +32,12 @@ BACKENDS = ("auto", "blockwise", "attention")
 
 def resolve_bandwidth(data: Array, name: str, kernel: Kernel) -> Array:
     """A named bandwidth for ``data``: chosen for the Gaussian (``"auto"``: see
-    :func:`jaxshift.clustering_bandwidth`; or a rule of thumb), carried over to ``kernel`` by
-    canonical scaling (Marron & Nolan 1988)."""
+    :func:`jaxshift.clustering_bandwidth`'s ``"auto"`` method; or a rule of thumb), carried over to
+    ``kernel`` by canonical scaling (Marron & Nolan 1988)."""
     v.check_choice(name, "bandwidth", BANDWIDTH_NAMES)
     if data.shape[0] < 2:
         raise ValueError(f'bandwidth: "{name}" needs at least 2 data points, got {data.shape[0]}')
-    gaussian = clustering_bandwidth(data) if name == "auto" else rule_of_thumb(data, name)
+    gaussian = clustering_bandwidth(data, method="auto") if name == "auto" else rule_of_thumb(data, name)
     dim = data.shape[1]
     return gaussian * math.exp(kernel.log_canonical_scale(dim) - GAUSSIAN.log_canonical_scale(dim))
 
@@ -103,9 +104,11 @@ def mean_shift(
         Gaussian's covariance, as :mod:`jaxshift.kde`; the data are whitened by its Cholesky factor,
         and ``tol``, ``merge_radius`` and the labels' distances are in its metric); may be traced,
         so it can be ``vmap``-ped, ``jit``-ted over and differentiated.
-        Or a name: ``"auto"`` (chosen for clustering, see :func:`jaxshift.clustering_bandwidth`)
-        or a rule of thumb (``"scott"``, ``"silverman"``, ``"normal_gradient"``), each converted
-        to ``kernel`` by canonical scaling.
+        Or a name: ``"auto"`` (0.7 times the normal-scale gradient rule, then every cluster whose
+        bootstrap significance is below 0.99 merged into its nearest cluster of higher density,
+        see :func:`jaxshift.mode_significance`; the result's ``auto`` field reports the bandwidth
+        and each cluster's significance) or a rule of thumb (``"scott"``, ``"silverman"``,
+        ``"normal_gradient"``), each converted to ``kernel`` by canonical scaling.
       kernel: ``"gaussian"``, ``"flat"`` (scikit-learn's), ``"epanechnikov"``, ``"biweight"`` or a
         :class:`~jaxshift.kernels.Kernel` of your own.
       seeds: (m, d) starting points; the data itself by default.
@@ -147,6 +150,7 @@ def mean_shift(
     placement = sharding.current()
     data = v.as_points(data, "data")
     n, dim = data.shape
+    auto = isinstance(bandwidth, str) and bandwidth == "auto"
     if isinstance(bandwidth, str):
         bandwidth = resolve_bandwidth(data, bandwidth, kernel)
     bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype, allow_matrix=True)
@@ -166,7 +170,7 @@ def mean_shift(
     if query_block is None:
         query_block = DEFAULT_QUERY_BLOCK if chosen == "blockwise" else attention.DEFAULT_QUERY_BLOCK
     v.check_blocks(query_block, data_block)
-    return _solve_mean_shift(
+    result = _solve_mean_shift(
         data,
         bandwidth,
         seeds,
@@ -184,6 +188,9 @@ def mean_shift(
         data_axis=placement,
         progress=None if placement is not None else loop.progress_token(progress),
     )
+    if auto:  # the clusters that are not significant merged, and a report of what was done
+        result = auto_merge(data, result, kernel=kernel, weights=weights)
+    return result
 
 
 def bin_seeds(data, bin_size, min_bin_freq: int = 1) -> np.ndarray:

@@ -16,7 +16,12 @@ from jaxshift.solvers import mean_shift
 
 Array = jax.Array
 
-AUTO_METHODS = ("stability", "normal_gradient", "loo", "gradient_ucv")
+AUTO_METHODS = ("auto", "stability", "normal_gradient", "loo", "gradient_ucv")
+
+# bandwidth="auto": this multiple of the normal-scale gradient rule (then mean shift, then the clusters
+# that are not significant merged: see jaxshift.density.significance). Tuned on the dev suite of
+# experiments/auto_bandwidth.py, reported on the held-out suite of experiments/auto_heldout.py.
+AUTO_FACTOR = 0.7
 
 
 class SweepResult(NamedTuple):

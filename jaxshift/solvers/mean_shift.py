@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import chex
 import jax
@@ -79,6 +79,7 @@ class MeanShiftResult(NamedTuple):
     cluster_sizes: Array  # shape=(max_clusters,), int32: points labelled to each cluster
     bandwidth: Array  # shape=() or (d,): the bandwidth used (the chosen one for "auto")
     truncated: Array  # shape=(), bool: more clusters than max_clusters rows (n_clusters counts them all)
+    auto: Any = None  # bandwidth="auto" only: what it did (a jaxshift.AutoReport), else None
 
     @property
     def all_converged(self) -> Array:

@@ -1,0 +1,194 @@
+"""Which modes are real: a bootstrap test of the density's valley between each mode and its
+nearest mode of higher density (Genovese, Perone-Pacifico, Verdinelli & Wasserman 2016,
+"Non-parametric inference for density modes", JRSS-B 78:99-126), and the merge of the modes that
+fail it. Pure and unvalidated: :func:`jaxshift.mode_significance` and ``bandwidth="auto"`` are the
+checked entry points. See ``docs/bandwidth.md``.
+
+For each mode ``a`` its *parent* ``p`` is the nearest mode (in the bandwidth's metric) whose density
+is higher; the highest mode has none. The statistic is the depth of the valley on the segment
+between them,
+
+    D = min(f̂(a), f̂(p)) - min_t f̂(a + t (p - a)),   t = 1/(L+1), ..., L/(L+1),
+
+positive when the density dips between the two modes. The KDE is bootstrapped by reweighting the
+data with independent Poisson(1) weights (the Poisson bootstrap, which equals the multinomial one as
+n grows and can be drawn block by block), at the same bandwidth; a mode's *significance* is the
+fraction of the ``B`` replicates in which its valley is there (``D* > 0``). Its complement is a
+one-sided bootstrap p-value of "no valley". Every replicate needs the KDE at the same ``k (L + 1)``
+points only, so all ``B`` of them are one product of a ``(k(L+1), block)`` kernel matrix with a
+``(block, B)`` weight matrix per data block: memory O(k L block + k L B), no climbing.
+
+:func:`merge_roots` merges each mode whose significance is below a level into its parent (one
+pass, by pointer jumping: a chain of insignificant modes ends at the first significant one).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxshift.kernels import Kernel, get_kernel
+from jaxshift.solvers.clusters import cluster_sizes
+from jaxshift.solvers.mean_shift import MeanShiftResult
+
+Array = jax.Array
+
+DEFAULT_REPLICATES = 200
+SEGMENT_POINTS = 16
+
+
+class ModeSignificance(NamedTuple):
+    """What the valley bootstrap finds for each of ``k`` modes."""
+
+    significance: Array  # shape=(k,): fraction of replicates with a valley to the parent; 1 for the highest mode
+    parent: Array  # shape=(k,), int32: the nearest mode of higher density (itself for the highest, and invalid rows)
+    density: Array  # shape=(k,): the KDE at each mode, up to a constant factor (0 for invalid rows)
+
+
+class AutoReport(NamedTuple):
+    """What ``bandwidth="auto"`` did (the ``auto`` field of its :class:`MeanShiftResult`)."""
+
+    bandwidth: Array  # shape=(), (d,) or (d, d): the bandwidth the clustering used
+    criterion: Array  # shape=(): the selection criterion's value (NaN: a rule chose the bandwidth, no criterion)
+    n_iter: Array  # shape=(), int32: optimiser steps (0: a rule, no optimiser ran)
+    converged: Array  # shape=(), bool: the optimiser converged (True for a rule)
+    n_modes: Array  # shape=(), int32: clusters before the insignificant ones were merged
+    significance: Array  # shape=(max_clusters,): each cluster's significance (its first n_clusters rows; NaN: untested)
+    level: Array  # shape=(): clusters whose significance is below it were merged
+
+
+def climbed_profile(kernel: Kernel):
+    """The profile of the density that ``kernel``'s mean-shift steps climb: the kernel's own
+    density profile, except for the flat kernel, whose steps climb the Epanechnikov density."""
+    if kernel == get_kernel("flat"):
+        return get_kernel("epanechnikov").density
+    return kernel.density
+
+
+def whitener(bandwidth: Array, dim: int):
+    """``x -> x`` in units of the bandwidth (scalar, (d,) or a (d, d) matrix ``H = L Lᵀ``: ``L⁻¹x``)."""
+    if jnp.ndim(bandwidth) == 2:
+        chol = jnp.linalg.cholesky(bandwidth)
+        return lambda x: jax.scipy.linalg.solve_triangular(chol, x.T, lower=True).T
+    return lambda x: x / bandwidth
+
+
+def parents(modes: Array, density: Array, valid: Array) -> Array:
+    """(k,) the nearest valid mode of strictly higher density (ties: the lower index counts as
+    higher); itself for the highest and for invalid rows. ``modes`` in whitened units."""
+    k = modes.shape[0]
+    index = jnp.arange(k)
+    higher = (density[None, :] > density[:, None]) | (
+        (density[None, :] == density[:, None]) & (index[None, :] < index[:, None])
+    )
+    higher = higher & valid[None, :] & valid[:, None]
+    d2 = jnp.sum(jnp.square(modes[:, None, :] - modes[None, :, :]), axis=-1)
+    d2 = jnp.where(higher, d2, jnp.inf)
+    nearest = jnp.argmin(d2, axis=1).astype(jnp.int32)
+    return jnp.where(jnp.isfinite(jnp.min(d2, axis=1)), nearest, index.astype(jnp.int32))
+
+
+def _bootstrap_densities(queries, data, weights, key, *, profile, n_boot: int, block: int):
+    """((q,), (q, B)): the KDE sums at ``queries`` with the data's weights, and with the weights
+    times independent Poisson(1) draws; data and queries whitened. Blockwise over the data."""
+    n, dim = data.shape
+    blocks = max(1, math.ceil(n / block))
+    pad = blocks * block - n
+    w = jnp.ones((n,), data.dtype) if weights is None else weights.astype(data.dtype)
+    data = jnp.concatenate([data, jnp.zeros((pad, dim), data.dtype)]).reshape(blocks, block, dim)
+    w = jnp.concatenate([w, jnp.zeros((pad,), w.dtype)]).reshape(blocks, block)
+
+    def one(carry, item):
+        base, boot = carry
+        i, x, wb = item
+        r = jnp.sum(jnp.square(queries[:, None, :] - x[None, :, :]), axis=-1)
+        k = profile(r)
+        draws = jax.random.poisson(jax.random.fold_in(key, i), 1.0, (block, n_boot)).astype(data.dtype)
+        return (base + k @ wb, boot + k @ (wb[:, None] * draws)), None
+
+    q = queries.shape[0]
+    start = (jnp.zeros((q,), data.dtype), jnp.zeros((q, n_boot), data.dtype))
+    (base, boot), _ = jax.lax.scan(one, start, (jnp.arange(blocks), data, w))
+    return base, boot
+
+
+def mode_significance(
+    data: Array,
+    modes: Array,
+    valid: Array,
+    bandwidth: Array,
+    weights: Array | None,
+    key: Array,
+    *,
+    kernel: Kernel,
+    n_boot: int = DEFAULT_REPLICATES,
+    segment_points: int = SEGMENT_POINTS,
+    block: int = 1024,
+) -> ModeSignificance:
+    """The valley bootstrap (module docstring) for ``k`` modes, of which the ``valid`` ones count."""
+    n, dim = data.shape
+    k = modes.shape[0]
+    whiten = whitener(bandwidth, dim)
+    origin = jnp.mean(data, axis=0)
+    x, a = whiten(data - origin), whiten(modes - origin)
+    profile = climbed_profile(kernel)
+    options = dict(profile=profile, block=min(block, n))
+    at_modes, _ = _bootstrap_densities(a, x, weights, key, n_boot=1, **options)
+    density = jnp.where(valid, at_modes, 0.0)
+    parent = parents(a, density, valid)
+    t = jnp.arange(1, segment_points + 1, dtype=data.dtype) / (segment_points + 1)
+    segment = a[:, None, :] + t[None, :, None] * (a[parent] - a)[:, None, :]  # (k, L, d)
+    queries = jnp.concatenate([a, segment.reshape(k * segment_points, dim)])
+    _, boot = _bootstrap_densities(queries, x, weights, key, n_boot=n_boot, **options)
+    ends, inside = boot[:k], boot[k:].reshape(k, segment_points, n_boot)
+    depth = jnp.minimum(ends, ends[parent]) - jnp.min(inside, axis=1)  # (k, B)
+    fraction = jnp.mean(depth > 0, axis=1)
+    is_root = parent == jnp.arange(k)
+    return ModeSignificance(jnp.where(is_root, 1.0, fraction).astype(data.dtype), parent, density)
+
+
+def merge_roots(significance: Array, parent: Array, level: float | Array) -> Array:
+    """(k,) int32: the mode each mode ends in when every mode of significance below ``level`` is
+    merged into its parent (a significant mode, and the highest, are their own)."""
+    k = parent.shape[0]
+    index = jnp.arange(k, dtype=jnp.int32)
+    link = jnp.where(significance < level, parent, index)
+    for _ in range(max(1, math.ceil(math.log2(max(k, 2)))) + 1):
+        link = link[link]
+    return link
+
+
+def merged_result(result: MeanShiftResult, roots: Array, significance: Array, tested: int):
+    """``result`` with its first ``tested`` clusters merged into ``roots`` (clusters beyond them are
+    left as they are): the kept clusters in their order, renumbered, the points and modes
+    relabelled. Returns ``(merged result, (max_clusters,) significance of each kept cluster)``
+    (NaN for clusters that were not tested)."""
+    rows = result.centers.shape[0]
+    index = jnp.arange(rows, dtype=jnp.int32)
+    root = index.at[:tested].set(roots)
+    exists = index < result.n_clusters
+    kept = (root == index) & exists
+    new_id = jnp.cumsum(kept, dtype=jnp.int32) - 1
+    target = new_id[root]  # new cluster of each old cluster
+    (order,) = jnp.nonzero(kept, size=rows, fill_value=0)
+    n_kept = jnp.sum(kept, dtype=jnp.int32)
+    filled = index < n_kept
+    centers = jnp.where(filled[:, None], result.centers[order], 0.0)
+    full = jnp.full((rows,), jnp.nan, significance.dtype).at[:tested].set(significance)
+    kept_significance = jnp.where(filled, full[order], 0.0)
+
+    def relabel(labels):
+        return jnp.where(labels >= 0, target[jnp.clip(labels, 0, rows - 1)], labels)
+
+    labels = relabel(result.labels)
+    merged = result._replace(
+        centers=centers,
+        n_clusters=n_kept,
+        labels=labels,
+        mode_labels=relabel(result.mode_labels),
+        cluster_sizes=cluster_sizes(labels, rows),
+    )
+    return merged, kept_significance

@@ -1,0 +1,90 @@
+"""Mode significance (the valley bootstrap) and the rebuilt bandwidth="auto": one population gives one
+cluster, separated clusters are kept and reported as significant, repeated fits do not recompile."""
+
+import jax
+import numpy as np
+import pytest
+from scipy import stats
+
+import jaxshift
+from jaxshift.density.significance import merge_roots
+from jaxshift.sklearn import MeanShift
+
+
+def one_population(name):
+    rng = np.random.default_rng(11)
+    if name == "normal, 1-D":
+        return rng.normal(size=(300, 1))
+    if name == "normal, 5-D":
+        return rng.normal(size=(300, 5))
+    if name == "correlated normal":
+        return rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], 300)
+    if name == "log-normal":
+        return np.exp(rng.normal(0.0, 0.5, (300, 2)))
+    return stats.t.rvs(3, size=(300, 2), random_state=11)
+
+
+@pytest.mark.parametrize("name", ["normal, 1-D", "normal, 5-D", "correlated normal", "log-normal", "Student t(3)"])
+def test_one_population_gives_one_cluster(name):
+    result = jaxshift.mean_shift(one_population(name), "auto")
+    assert int(result.n_clusters) == 1
+    assert int(result.cluster_sizes[0]) == 300
+    report = result.auto
+    assert float(report.significance[0]) == 1.0 and int(report.n_modes) >= 1
+    assert int(report.n_iter) == 0 and bool(report.converged) and float(report.level) == pytest.approx(0.99)
+    np.testing.assert_array_equal(np.asarray(report.bandwidth), np.asarray(result.bandwidth))
+
+
+def test_separated_clusters_are_significant_and_noise_modes_merge(tutorial_data):
+    # a small bandwidth finds many modes; the valley bootstrap keeps the two blobs only
+    small = jaxshift.mean_shift(tutorial_data, 0.35)
+    assert int(small.n_clusters) > 2
+    found = jaxshift.mode_significance(tutorial_data, small)
+    again = jaxshift.mode_significance(tutorial_data, small)
+    np.testing.assert_array_equal(np.asarray(found.significance), np.asarray(again.significance))  # fixed key
+    merged, significance = jaxshift.merge_insignificant(small, found, 0.99)
+    assert int(merged.n_clusters) == 2
+    np.testing.assert_array_equal(np.sort(np.asarray(merged.cluster_sizes[:2])), [100, 100])
+    np.testing.assert_array_equal(np.asarray(significance[:2]), [1.0, 1.0])
+    # points of one blob share a label, and the labels of modes and points agree
+    labels = np.asarray(merged.labels)
+    assert len(set(labels[:100])) == 1 and len(set(labels[100:])) == 1 and labels[0] != labels[100]
+    np.testing.assert_array_equal(np.asarray(merged.mode_labels), labels)
+
+
+def test_merge_follows_chains_of_insignificant_modes_to_a_significant_one():
+    significance = np.array([1.0, 0.5, 0.999, 0.2, 0.3])
+    parent = np.array([0, 0, 1, 2, 3])
+    np.testing.assert_array_equal(np.asarray(merge_roots(significance, parent, 0.99)), [0, 0, 2, 2, 2])
+    np.testing.assert_array_equal(np.asarray(merge_roots(significance, parent, 0.1)), [0, 1, 2, 3, 4])
+
+
+def test_bad_arguments_are_named(tutorial_data):
+    result = jaxshift.mean_shift(tutorial_data, 1.0)
+    found = jaxshift.mode_significance(tutorial_data, result, n_boot=8)
+    with pytest.raises(ValueError, match="level: must be a number in"):
+        jaxshift.merge_insignificant(result, found, 1.5)
+    with pytest.raises(ValueError, match="n_boot"):
+        jaxshift.mode_significance(tutorial_data, result, n_boot=0)
+    with pytest.raises(ValueError, match="result: expected a MeanShiftResult"):
+        jaxshift.mode_significance(tutorial_data, result.centers)
+
+
+def test_drop_in_auto_reports_significance_and_does_not_recompile(tutorial_data):
+    model = MeanShift(bandwidth="auto").fit(tutorial_data)
+    assert len(model.cluster_centers_) == 2 and sorted(np.bincount(model.labels_)) == [100, 100]
+    np.testing.assert_array_equal(model.cluster_significance_, [1.0, 1.0])
+    assert model.n_modes_ >= 2 and model.bandwidth_ > 0
+    compiles = []
+
+    def listener(event, duration, **_):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    other = tutorial_data + np.random.default_rng(1).normal(0.0, 0.1, tutorial_data.shape)
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        MeanShift(bandwidth="auto").fit(other)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiles == []
