@@ -33,8 +33,10 @@ from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_bandwidth
 from jaxshift.api.significance import DEFAULT_LEVEL, centre_significance
 from jaxshift.density.significance import DEFAULT_REPLICATES, merge_roots
 from jaxshift.kernels import get_kernel
+from jaxshift.reduce import prepare_data
+from jaxshift.solvers import loop
+from jaxshift.solvers import mean_shift as ms
 from jaxshift.solvers.clusters import nearest_center
-from jaxshift.solvers.mean_shift import climb
 
 __all__ = ["MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"]
 
@@ -277,15 +279,15 @@ class MeanShift(ClusterMixin, BaseEstimator):
         return X
 
     def _climb(self, X, seeds, bandwidth):
-        """Run every seed to its mode; return the kept modes, their intensities, n_iter_, converged."""
+        """Run every seed to its mode; return the kept modes, their intensities, n_iter_, converged.
+
+        float64 input climbs in float32 first and finishes in float64 (see :func:`_climb_mixed`)
+        when the data and seeds lie within ``FLOAT32_REACH`` bandwidths of the data's mean."""
         # scikit-learn stops a seed after max_iter + 1 means (its counter starts after the first)
-        positions, log_intensity, dropped, converged, steps = _climb(
-            jnp.asarray(X),
-            jnp.asarray(seeds, X.dtype),
-            jnp.asarray(min(bandwidth, float(np.finfo(X.dtype).max)), X.dtype),  # 1e300 in float32 is inf
-            self.max_iter + 1,
-            kernel=get_kernel(self.kernel),
-        )
+        h = min(bandwidth, float(np.finfo(X.dtype).max))  # 1e300 in float32 is inf
+        args = (jnp.asarray(X), jnp.asarray(seeds, X.dtype), jnp.asarray(h, X.dtype), self.max_iter + 1)
+        climb_fn = _climb_mixed if X.dtype == np.float64 and _climbs_in_float32(X, seeds, h) else _climb
+        positions, log_intensity, dropped, converged, steps = climb_fn(*args, kernel=get_kernel(self.kernel))
         dropped = np.asarray(dropped)
         if dropped.all():
             raise _no_point_in_reach(bandwidth)
@@ -301,11 +303,12 @@ class MeanShift(ClusterMixin, BaseEstimator):
     def _label(self, X, modes, bandwidth) -> np.ndarray:
         # "basin": each point's own mode (the seeds are the points) takes its nearest centre
         points = modes if self.labels == "basin" else X
-        labels, _ = _nearest(jnp.asarray(points), jnp.asarray(self.cluster_centers_, points.dtype))
+        unit = _unit(bandwidth, points.dtype)
+        labels, _ = _nearest(jnp.asarray(points), jnp.asarray(self.cluster_centers_, points.dtype), unit)
         labels = np.asarray(labels).astype(np.intp)
         if not self.cluster_all:
-            own = np.linalg.norm(X - self.cluster_centers_[labels], axis=1)
-            labels[own > bandwidth] = -1
+            own = np.linalg.norm((X - self.cluster_centers_[labels]) / unit, axis=1)
+            labels[own > bandwidth / unit] = -1
         return labels
 
     def predict(self, X):
@@ -313,7 +316,8 @@ class MeanShift(ClusterMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, _readable(X, "X"), reset=False, dtype=[np.float64, np.float32])
         with _precision(X.dtype):
-            labels, _ = _nearest(jnp.asarray(X), jnp.asarray(self.cluster_centers_, X.dtype))
+            unit = _unit(self.bandwidth_, X.dtype)
+            labels, _ = _nearest(jnp.asarray(X), jnp.asarray(self.cluster_centers_, X.dtype), unit)
         return np.asarray(labels).astype(np.intp)
 
     def __sklearn_tags__(self):
@@ -322,15 +326,128 @@ class MeanShift(ClusterMixin, BaseEstimator):
         return tags
 
 
+FLOAT32_REACH = 2.0**10  # bandwidths from the data's mean: beyond, float64 input climbs in float64 only
+
+
+def _climbs_in_float32(X: np.ndarray, seeds: np.ndarray, bandwidth: float) -> bool:
+    """Whether float64 input may climb in float32 first (:func:`_climb_mixed`): the data and
+    seeds, centred on the data's mean, lie within ``FLOAT32_REACH`` bandwidths (float32's rounding
+    there is at most 2^-14 bandwidths, far below ``tol``, and nothing overflows or underflows when
+    cast), and no coordinate that varies repeats in more than half the points. Repeated values
+    (integers, a lattice, rounded measurements) put points at exactly one bandwidth from a mean
+    of points, where float32 and float64 decide the ball's edge differently."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mean = np.mean(X, axis=0)
+        reach = max(np.max(np.abs(X - mean)), np.max(np.abs(seeds - mean))) / bandwidth
+    if not (np.isfinite(reach) and reach <= FLOAT32_REACH and np.isfinite(mean).all()):
+        return False
+    n = X.shape[0]
+    for column in X.T:
+        distinct = len(np.unique(column))
+        if 1 < distinct < n / 2:
+            return False
+    return True
+
+
 @partial(jax.jit, static_argnames=("kernel",))
 def _climb(X, seeds, bandwidth, max_iter, *, kernel):
-    out = climb(X, seeds, bandwidth, kernel=kernel, max_iter=max_iter)
+    out = ms.climb(X, seeds, bandwidth, kernel=kernel, max_iter=max_iter)
     return out.modes, out.log_intensity, out.dropped, out.converged | out.dropped, out.seed_steps
 
 
+@partial(jax.jit, static_argnames=("kernel",))
+def _climb_mixed(X, seeds, bandwidth, max_iter, *, kernel):
+    """float64 mean shift climbed in float32 and finished in float64, to scikit-learn's answer.
+
+    1. float32: the data and seeds, less an origin on the grid of the unit (the power of two
+       nearest the bandwidth) and divided by the unit (both exact, so integer-valued data stay
+       exact), climb as :func:`_climb` does, each seed recording where it stood before its last
+       step.
+    2. float64: every seed, converged or not, steps again from there (from the seed itself if it
+       took one step only) with the steps it has left of ``max_iter``, until its float64 shift is
+       at most ``tol``.
+    3. A seed whose float64 finish disagrees with its float32 climb (more than one finishing step,
+       a different kernel sum there for a compact kernel, so a point on the other side of the
+       ball's edge, or a mode more than 2^-12 bandwidths from the float32 one) climbs again in
+       float64 from its seed, as :func:`_climb` would.
+
+    scikit-learn's mode is the mean of the neighbours of the position *before* the converging step
+    (a shift of at most ``tol`` is not always zero: one point crossing the ball's edge among
+    thousands moves the mean by less). Restarting the float64 steps there recomputes that last
+    mean in float64: where float32 and float64 see the same neighbours, the modes are
+    scikit-learn's to float64 rounding, the intensities its counts and the step counts its own.
+    Not caught: a point that float32's rounding put on the other side of the edge at an *earlier*
+    step, after which the path met the same neighbours at its last step (then the mode is a
+    float64 mean-shift mode, but may be a different one from scikit-learn's).
+    """
+    m = seeds.shape[0]
+    tol = 1e-3
+    unit = jnp.exp2(jnp.round(jnp.log2(bandwidth)))
+    origin = jnp.round(jnp.mean(X, axis=0) / unit) * unit
+
+    def to32(a):
+        return ((a - origin) / unit).astype(jnp.float32)
+
+    data32 = prepare_data(to32(X), (bandwidth / unit).astype(jnp.float32), spatially_ordered=kernel.compact)
+    state32 = ms.init(to32(seeds), data32, spatially_ordered=kernel.compact)
+
+    def climb32(carry):
+        state, before = carry
+        moving = ~(state.converged | state.dropped)
+        before = jnp.where(moving[:, None], state.position, before)
+        state, info = ms.step(state, data32, kernel=kernel, tol=tol)
+        return (state, before), info
+
+    (state32, before), _, _ = loop.run(
+        climb32, (state32, state32.position), max_iter=max_iter, done=lambda carry: ms.done(carry[0])
+    )
+
+    def to64(position):
+        return (position.astype(X.dtype) + data32.origin.astype(X.dtype)) * unit + origin
+
+    start = jnp.where((state32.seed_steps <= 1)[:, None], seeds, to64(before))
+    steps_before = jnp.maximum(state32.seed_steps - 1, 0)
+    data64 = prepare_data(X, bandwidth, spatially_ordered=kernel.compact)
+    finish = ms.init(start, data64, spatially_ordered=kernel.compact)._replace(seed_steps=steps_before)
+
+    def finish64(carry):
+        state, out_of_steps = carry
+        state, info = ms.step(state, data64, kernel=kernel, tol=tol)
+        # a seed at its budget stops (as scikit-learn's does), not converged
+        stop = ~(state.converged | state.dropped) & (state.seed_steps >= max_iter)
+        return (state._replace(converged=state.converged | stop), out_of_steps | stop), info
+
+    (finish, out_of_steps), _, _ = loop.run(
+        finish64, (finish, jnp.zeros((m,), bool)), max_iter=max_iter, done=lambda carry: ms.done(carry[0])
+    )
+    finish = finish._replace(converged=finish.converged & ~out_of_steps)
+
+    found = ms.modes(finish, data64)
+    apart = jnp.sqrt(jnp.sum(jnp.square(found - to64(state32.position)), axis=1)) / bandwidth
+    suspect = (finish.seed_steps - steps_before > 1) | (apart > 2.0**-12) | (state32.dropped != finish.dropped)
+    if kernel.compact:
+        sums = jnp.exp(finish.log_intensity) - jnp.exp(state32.log_intensity.astype(X.dtype))
+        suspect |= ~finish.dropped & ~(jnp.abs(sums) <= 0.25)
+
+    # the suspects climb again in float64 from their seeds (the others, marked converged, are skipped)
+    again = ms.init(seeds, data64, spatially_ordered=kernel.compact)._replace(converged=~suspect)
+    again, _, _ = ms.run(again, data64, kernel=kernel, tol=tol, max_iter=max_iter)
+
+    def pick(a, b):
+        return jnp.where(suspect.reshape((m,) + (1,) * (a.ndim - 1)), a, b)
+
+    return (
+        pick(ms.modes(again, data64), found),
+        pick(again.log_intensity, finish.log_intensity),
+        pick(again.dropped, finish.dropped),
+        pick(again.converged, finish.converged) | pick(again.dropped, finish.dropped),
+        pick(again.seed_steps, finish.seed_steps),
+    )
+
+
 @jax.jit
-def _nearest(points, centers):
-    return nearest_center(points, centers, centers.shape[0], 1.0)
+def _nearest(points, centers, unit):
+    return nearest_center(points, centers, centers.shape[0], unit)
 
 
 def _merge(modes: np.ndarray, intensity: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -342,13 +459,23 @@ def _merge(modes: np.ndarray, intensity: np.ndarray, bandwidth: float) -> np.nda
         table[mode] = count
     ordered = sorted(table.items(), key=lambda item: (item[1], item[0]), reverse=True)
     centers = np.array([mode for mode, _ in ordered])
+    unit = _unit(bandwidth, modes.dtype)  # distances in units of a power of two: the same decisions, and no overflow
     alive = np.ones(len(centers), bool)
     kept = []
     for i in range(len(centers)):
         if alive[i]:
             kept.append(i)
-            alive &= np.linalg.norm(centers - centers[i], axis=1) > bandwidth
+            alive &= np.linalg.norm((centers - centers[i]) / unit, axis=1) > bandwidth / unit
     return centers[kept]
+
+
+def _unit(bandwidth: float, dtype) -> float:
+    """The power of two at or below ``bandwidth`` within ``dtype``'s normal numbers (1 for 0):
+    distances divided by it are the same comparisons, and neither overflow nor underflow."""
+    info = np.finfo(dtype)
+    if not bandwidth > 0:
+        return 1.0
+    return float(2.0 ** np.clip(np.floor(np.log2(bandwidth)), info.minexp, info.maxexp - 1))
 
 
 def _zero_bandwidth(X, seeds):

@@ -1,5 +1,7 @@
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from sklearn import cluster
@@ -8,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_estimator
 
 from jaxshift import sklearn as js
+from jaxshift.kernels import get_kernel
 
 
 def blobs(seed, n=300, centers=4, dim=2, std=1.0):
@@ -43,6 +46,36 @@ def test_same_centres_labels_and_iterations_as_scikit_learn(name, params):
     np.testing.assert_array_equal(ours.labels_, theirs.labels_)
     assert ours.n_iter_ == theirs.n_iter_
     np.testing.assert_array_equal(ours.predict(X[:50] + 0.1), theirs.predict(X[:50] + 0.1))
+
+
+def test_float64_climbs_in_float32_and_finishes_on_the_float64_modes():
+    # the parity tests above take this path; here every seed, not only the merged centres: the same
+    # mode, step count and neighbour count as climbing in float64 all the way
+    X = DATA["tight"]
+    assert js._climbs_in_float32(X, X, 1.0)
+    with jax.enable_x64(True):
+        args = (jnp.asarray(X), jnp.asarray(X), jnp.asarray(1.0), 301)
+        whole = js._climb(*args, kernel=get_kernel("flat"))
+        mixed = js._climb_mixed(*args, kernel=get_kernel("flat"))
+    assert mixed[0].dtype == jnp.float64
+    np.testing.assert_allclose(np.asarray(mixed[0]), np.asarray(whole[0]), rtol=0, atol=1e-12)
+    for a, b in zip(mixed[1:], whole[1:], strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_data_float32_would_misjudge_climb_in_float64_and_scales_do_not_overflow():
+    lattice = np.stack(np.meshgrid(np.arange(8.0), np.arange(8.0)), -1).reshape(-1, 2)
+    assert not js._climbs_in_float32(lattice, lattice, 1.0)  # points at exactly one bandwidth
+    ours, theirs = js.MeanShift(bandwidth=1.0).fit(lattice), cluster.MeanShift(bandwidth=1.0).fit(lattice)
+    np.testing.assert_array_equal(ours.cluster_centers_, theirs.cluster_centers_)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    X = DATA["blobs"]
+    assert not js._climbs_in_float32(np.vstack([X, [[1e4, 0.0]]]), X, 1.0)  # too wide for float32's rounding
+    reference = js.MeanShift(bandwidth=1.5).fit(X)
+    for scale in (2.0**600, 2.0**-600):  # beyond float32's range both ways: centred and scaled first
+        scaled = js.MeanShift(bandwidth=1.5 * scale).fit(X * scale)
+        np.testing.assert_allclose(scaled.cluster_centers_ / scale, reference.cluster_centers_, rtol=1e-12)
+        np.testing.assert_array_equal(scaled.labels_, reference.labels_)
 
 
 def test_functions_match_scikit_learn():
