@@ -159,6 +159,32 @@ def test_a_grid_too_large_for_the_keys():
     assert np.all(np.asarray(result.labels) == -1)
 
 
+def touching_blobs(side, seed, n=3000):
+    # four N(c, I) blobs side standard deviations apart, which the grid's blurring merges or cuts
+    return make_blobs(n_samples=n, centers=side * np.array([[0, 0], [1, 0], [0, 1], [1, 1]]), random_state=seed)
+
+
+@pytest.mark.parametrize("kernel, h, side", [("gaussian", 1.0, 3.0), ("flat", 1.8, 3.5)])
+def test_refined_is_exact_mean_shift_from_bin_seeds_on_touching_blobs(kernel, h, side):
+    X, _ = touching_blobs(side, seed=4)
+    exact = jaxshift.mean_shift(X, h, kernel=kernel, seeds=jaxshift.bin_seeds(X, 1.0), labels="nearest")
+    plain = jaxshift.grid_mean_shift(X, 1.0)
+    refined = jaxshift.grid_mean_shift(X, 1.0, refine=True, kernel=kernel, refine_bandwidth=h)
+    k = int(exact.n_clusters)
+    assert int(refined.n_clusters) == k >= 3  # the plain grid: 1 cluster at side 3, a different boundary at 3.5
+    labels = np.asarray(refined.labels)
+    plain_ari = adjusted_rand_score(np.asarray(exact.labels), np.asarray(plain.labels))
+    assert adjusted_rand_score(np.asarray(exact.labels), labels) >= 0.99 > plain_ari + 0.05
+    gaps = np.linalg.norm(np.asarray(exact.centers[:k])[:, None] - np.asarray(refined.centers[:k])[None], axis=-1)
+    assert np.all(gaps.min(axis=1) < 0.05 * h)  # the same modes, each where its climb stopped (tol)
+    np.testing.assert_array_equal(np.asarray(refined.cluster_sizes[:k]), np.bincount(labels, minlength=k))
+    np.testing.assert_array_equal(np.asarray(refined.modes), np.asarray(refined.centers)[labels])
+    assert bool(refined.all_converged) and int(refined.n_iter) > 0
+    if kernel == "gaussian":
+        with pytest.raises(ValueError, match="refine: needs concrete data"):
+            jax.jit(lambda data: jaxshift.grid_mean_shift(data, 1.0, refine=True))(X)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -172,6 +198,10 @@ def test_a_grid_too_large_for_the_keys():
         ({"tol": -1.0}, "tol: must be a finite number >= 0"),
         ({"merge_radius": np.nan}, "merge_radius: must be a finite number >= 0"),
         ({"max_clusters": 0}, "max_clusters: must be an integer >= 1"),
+        ({"refine": "yes"}, "refine: expected True or False"),
+        ({"kernel": "flat"}, r"kernel: only used by the exact finish \(refine=True\)"),
+        ({"refine": True, "refine_bandwidth": -1.0}, "refine_bandwidth: must be finite and > 0"),
+        ({"refine": True, "kernel": "cosine"}, "kernel: unknown kernel"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, match):
