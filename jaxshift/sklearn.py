@@ -29,7 +29,7 @@ except ImportError as err:  # missing, or too old for these names
 
 from jaxshift.api import validation as v
 from jaxshift.api.bandwidth import quantile_bandwidth
-from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_bandwidth
+from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_named
 from jaxshift.api.significance import DEFAULT_LEVEL, centre_significance
 from jaxshift.density.significance import DEFAULT_REPLICATES, merge_roots
 from jaxshift.kernels import get_kernel
@@ -39,6 +39,8 @@ from jaxshift.solvers import mean_shift as ms
 from jaxshift.solvers.clusters import nearest_center
 
 __all__ = ["MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"]
+
+_merge_roots = jax.jit(merge_roots)
 
 
 def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_jobs=None):
@@ -168,6 +170,9 @@ class MeanShift(ClusterMixin, BaseEstimator):
       cluster_significance_: ``"auto"`` only: (n_clusters,) the fraction of bootstrap replicates
         in which each cluster's valley to its parent is there (1 for the highest mode).
       n_modes_: ``"auto"`` only: the clusters before the insignificant ones were merged.
+      bandwidth_selection_: ``"auto"`` only: the Gaussian bandwidth's selection by the gradient
+        criterion (a :class:`jaxshift.BandwidthResult`: its ``objective`` is ``-UCV₁``, its
+        ``n_iter`` the L-BFGS steps, ``converged``), before conversion to ``kernel``.
     """
 
     def __init__(
@@ -248,7 +253,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
             n_boot=DEFAULT_REPLICATES,
             key=jax.random.key(0),
         )
-        roots = np.asarray(merge_roots(found.significance, found.parent, DEFAULT_LEVEL))[:k]
+        roots = np.asarray(_merge_roots(found.significance, found.parent, DEFAULT_LEVEL))[:k]
         kept = roots == np.arange(k)
         new_id = np.cumsum(kept) - 1
         self.n_modes_ = k
@@ -262,7 +267,10 @@ class MeanShift(ClusterMixin, BaseEstimator):
         if isinstance(self.bandwidth, str):
             if X.shape[0] < 2:
                 raise ValueError(f'bandwidth: "{self.bandwidth}" needs at least 2 samples, got {X.shape[0]}')
-            return float(resolve_bandwidth(jnp.asarray(X), self.bandwidth, get_kernel(self.kernel)))
+            bandwidth, selection = resolve_named(jnp.asarray(X), self.bandwidth, get_kernel(self.kernel))
+            if selection is not None:
+                self.bandwidth_selection_ = selection
+            return float(bandwidth)
         return float(self.bandwidth)
 
     def _seeds(self, X, bandwidth) -> np.ndarray:

@@ -14,7 +14,7 @@ import optax
 from jaxshift.api import validation as v
 from jaxshift.api.static import ByBehaviour
 from jaxshift.density import clustering, rules, selection
-from jaxshift.density.clustering import AUTO_FACTOR, AUTO_METHODS, SweepResult
+from jaxshift.density.clustering import AUTO_METHODS, SweepResult
 from jaxshift.density.kde import FORMS
 from jaxshift.density.rules import RULES
 from jaxshift.density.selection import OBJECTIVES, BandwidthResult
@@ -269,6 +269,7 @@ def bandwidth_sweep(
 
 _stability = jax.jit(clustering.stability_bandwidth, static_argnames=("n_candidates", "max_points"))
 _normal_gradient = jax.jit(lambda data: rules.rule_of_thumb(data, None, "normal_gradient", "scalar"))
+_auto_bandwidth = jax.jit(clustering.auto_bandwidth, static_argnames=("max_points",))
 
 
 @v.keeps_half_precision("data")
@@ -279,9 +280,11 @@ def clustering_bandwidth(
     """A scalar Gaussian bandwidth chosen for clustering.
 
     Methods:
-      ``"auto"``: what ``bandwidth="auto"`` clusters with: ``AUTO_FACTOR`` (0.7) times the
-        normal-scale gradient rule, small enough to separate touching clusters; the spurious
-        modes such a bandwidth also finds are merged afterwards by their bootstrap significance
+      ``"auto"``: what ``bandwidth="auto"`` clusters with (:func:`auto_selection`): the minimiser
+        of the unbiased cross-validation criterion for the density gradient (Chacón & Duong
+        2013) from the normal-scale gradient rule, on at most ``max_points`` points (a random
+        subsample, the bandwidth rescaled by n^(-1/(d+6))). Of high variance alone: the spurious
+        modes it can give are merged afterwards by their bootstrap significance
         (:func:`jaxshift.mode_significance`), which this function does not do.
       ``"stability"``: sweep ``n_candidates`` bandwidths from half the Silverman rule to twice the
         data's scale, count the clusters holding at least 5% of the points at each, and take the
@@ -311,7 +314,7 @@ def clustering_bandwidth(
     if method == "normal_gradient":
         return _normal_gradient(data)
     if method == "auto":
-        return AUTO_FACTOR * _normal_gradient(data)
+        return auto_selection(data, max_points=max_points, key=key).bandwidth
     if method in ("loo", "gradient_ucv"):
         objective = "loo" if method == "loo" else "gradient_ucv"
         if not v.is_concrete(data):
@@ -321,3 +324,20 @@ def clustering_bandwidth(
         return select_bandwidth(unique, weights=counts, objective=objective).bandwidth
     key = jax.random.key(0) if key is None else key
     return _stability(data, key, n_candidates=n_candidates, max_points=max_points)
+
+
+def auto_selection(data, *, max_points: int = 2000, key: Array | None = None) -> BandwidthResult:
+    """The Gaussian bandwidth behind ``"auto"`` and what its selection did (unvalidated: ``data``
+    are (n, d) points with some spread): the scalar minimiser of the gradient criterion
+    ``UCV₁`` (as ``select_bandwidth(objective="gradient_ucv")``: L-BFGS from the normal-scale
+    gradient rule), each distinct point once, weighted by its count. Above ``max_points`` points it
+    is selected on a random subsample (``key``, default ``jax.random.key(0)``) and rescaled to the
+    full sample by the rule's rate ``(n/m)^(-1/(d+6))`` (see
+    :func:`jaxshift.density.clustering.auto_bandwidth`). The result's ``objective`` is ``-UCV₁``."""
+    key = jax.random.key(0) if key is None else key
+    weights = None
+    if v.is_concrete(data) and data.shape[0] <= max_points:
+        unique, counts = np.unique(np.asarray(data), axis=0, return_counts=True)
+        if len(unique) < data.shape[0]:  # duplicates would make the criterion unbounded
+            data, weights = jnp.asarray(unique, data.dtype), jnp.asarray(counts, data.dtype)
+    return _auto_bandwidth(data, weights, key, max_points=max_points)

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxshift.api import validation as v
-from jaxshift.api.bandwidth import clustering_bandwidth, rule_of_thumb
+from jaxshift.api.bandwidth import auto_selection, rule_of_thumb
 from jaxshift.api.significance import auto_merge
 from jaxshift.kernels import GAUSSIAN, Kernel, get_kernel
 from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, attention, sharding
@@ -22,6 +22,7 @@ from jaxshift.solvers import blurring, grid, loop
 from jaxshift.solvers import mean_shift as ms
 from jaxshift.solvers.blurring import BlurringResult
 from jaxshift.solvers.grid import GridMeanShiftResult
+from jaxshift.density.selection import BandwidthResult
 from jaxshift.solvers.mean_shift import LABEL_RULES, MeanShiftResult
 
 Array = jax.Array
@@ -31,15 +32,27 @@ BACKENDS = ("auto", "blockwise", "attention")
 
 
 def resolve_bandwidth(data: Array, name: str, kernel: Kernel) -> Array:
-    """A named bandwidth for ``data``: chosen for the Gaussian (``"auto"``: see
-    :func:`jaxshift.clustering_bandwidth`'s ``"auto"`` method; or a rule of thumb), carried over to
-    ``kernel`` by canonical scaling (Marron & Nolan 1988)."""
+    """A named bandwidth for ``data`` (see :func:`resolve_named`)."""
+    return resolve_named(data, name, kernel)[0]
+
+
+def resolve_named(data: Array, name: str, kernel: Kernel) -> tuple[Array, BandwidthResult | None]:
+    """A named bandwidth for ``data``: chosen for the Gaussian (``"auto"``: by the gradient
+    criterion, see :func:`jaxshift.api.bandwidth.auto_selection`, whose result comes second; or a
+    rule of thumb, with None), carried over to ``kernel`` by canonical scaling (Marron & Nolan 1988)."""
     v.check_choice(name, "bandwidth", BANDWIDTH_NAMES)
     if data.shape[0] < 2:
         raise ValueError(f'bandwidth: "{name}" needs at least 2 data points, got {data.shape[0]}')
-    gaussian = clustering_bandwidth(data, method="auto") if name == "auto" else rule_of_thumb(data, name)
+    selection = None
+    if name == "auto":
+        if v.is_concrete(data) and np.all(np.ptp(np.asarray(data), axis=0) == 0):
+            v.check_spread(np.zeros(()), "scalar")
+        selection = auto_selection(data)
+        gaussian = selection.bandwidth
+    else:
+        gaussian = rule_of_thumb(data, name)
     dim = data.shape[1]
-    return gaussian * math.exp(kernel.log_canonical_scale(dim) - GAUSSIAN.log_canonical_scale(dim))
+    return gaussian * math.exp(kernel.log_canonical_scale(dim) - GAUSSIAN.log_canonical_scale(dim)), selection
 
 
 def _backend(backend: str, kernel: Kernel, dim: int, dtype, n_seeds: int) -> str:
@@ -104,11 +117,13 @@ def mean_shift(
         Gaussian's covariance, as :mod:`jaxshift.kde`; the data are whitened by its Cholesky factor,
         and ``tol``, ``merge_radius`` and the labels' distances are in its metric); may be traced,
         so it can be ``vmap``-ped, ``jit``-ted over and differentiated.
-        Or a name: ``"auto"`` (0.7 times the normal-scale gradient rule, then every cluster whose
-        bootstrap significance is below 0.99 merged into its nearest cluster of higher density,
-        see :func:`jaxshift.mode_significance`; the result's ``auto`` field reports the bandwidth
-        and each cluster's significance) or a rule of thumb (``"scott"``, ``"silverman"``,
-        ``"normal_gradient"``), each converted to ``kernel`` by canonical scaling.
+        Or a name: ``"auto"`` (the minimiser of the cross-validation criterion for the density
+        gradient, then every cluster whose bootstrap significance is below 0.99 merged into its
+        nearest cluster of higher density, see :func:`jaxshift.mode_significance`; the result's
+        ``auto`` field, a :class:`~jaxshift.AutoReport`, gives the bandwidth, the criterion, the
+        optimiser's steps and convergence, and each cluster's significance) or a rule of thumb
+        (``"scott"``, ``"silverman"``, ``"normal_gradient"``), each converted to ``kernel`` by
+        canonical scaling.
       kernel: ``"gaussian"``, ``"flat"`` (scikit-learn's), ``"epanechnikov"``, ``"biweight"`` or a
         :class:`~jaxshift.kernels.Kernel` of your own.
       seeds: (m, d) starting points; the data itself by default.
@@ -152,7 +167,7 @@ def mean_shift(
     n, dim = data.shape
     auto = isinstance(bandwidth, str) and bandwidth == "auto"
     if isinstance(bandwidth, str):
-        bandwidth = resolve_bandwidth(data, bandwidth, kernel)
+        bandwidth, selection = resolve_named(data, bandwidth, kernel)
     bandwidth = v.as_bandwidth(bandwidth, dim, data.dtype, allow_matrix=True)
     weights = v.as_weights(weights, n, data.dtype)
     seeds = None if seeds is None else v.as_points(seeds, "seeds", dim=dim).astype(data.dtype)
@@ -189,7 +204,7 @@ def mean_shift(
         progress=None if placement is not None else loop.progress_token(progress),
     )
     if auto:  # the clusters that are not significant merged, and a report of what was done
-        result = auto_merge(data, result, kernel=kernel, weights=weights)
+        result = auto_merge(data, result, selection, kernel=kernel, weights=weights)
     return result
 
 

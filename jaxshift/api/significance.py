@@ -10,6 +10,7 @@ import numpy as np
 
 from jaxshift.api import validation as v
 from jaxshift.density import significance
+from jaxshift.density.selection import BandwidthResult
 from jaxshift.density.significance import DEFAULT_REPLICATES, AutoReport, ModeSignificance
 from jaxshift.kernels import Kernel, get_kernel
 from jaxshift.reduce import sharding
@@ -31,9 +32,9 @@ def centre_significance(data, centers, n_clusters, bandwidth, *, kernel: Kernel,
     the rows are padded to a power of two, at least ``MIN_TESTED``; ``TRACED_TESTED`` under jit)."""
     rows = centers.shape[0]
     if v.is_concrete(n_clusters):
-        k = min(rows, max(MIN_TESTED, 1 << (max(int(n_clusters), 1) - 1).bit_length()))
+        k = max(MIN_TESTED, 1 << (max(int(n_clusters), 1) - 1).bit_length())
     else:
-        k = min(rows, TRACED_TESTED)
+        k = max(MIN_TESTED, min(rows, TRACED_TESTED))
     if k > rows:
         centers = jnp.concatenate([centers, jnp.zeros((k - rows, centers.shape[1]), centers.dtype)])
     valid = jnp.arange(k) < n_clusters
@@ -108,22 +109,34 @@ def merge_insignificant(
     if not v.is_concrete(level) or np.ndim(level) != 0 or not 0 <= float(level) <= 1:
         raise ValueError(f"level: must be a number in [0, 1], got {level!r}")
     roots = _merge(found.significance, found.parent, level)
-    return _merged_result(result, roots, found.significance, tested=found.parent.shape[0])
+    tested = min(found.parent.shape[0], result.centers.shape[0])
+    return _merged_result(result, roots[:tested], found.significance[:tested], tested=tested)
 
 
 def auto_merge(
-    data, result: MeanShiftResult, *, kernel: Kernel, weights=None, level: float = DEFAULT_LEVEL
+    data,
+    result: MeanShiftResult,
+    selection: BandwidthResult | None,
+    *,
+    kernel: Kernel,
+    weights=None,
+    level: float = DEFAULT_LEVEL,
 ) -> MeanShiftResult:
     """``bandwidth="auto"``'s last step: ``result`` with its insignificant clusters merged
     (:func:`mode_significance` with ``DEFAULT_REPLICATES`` replicates and the key 0, then
-    :func:`merge_insignificant` at ``level``), and its ``auto`` field saying what was done."""
+    :func:`merge_insignificant` at ``level``), and its ``auto`` field saying what was done
+    (``selection``: the bandwidth selection's result, its objective ``-UCV₁``)."""
     found = mode_significance(data, result, kernel=kernel, weights=weights)
     merged, kept = merge_insignificant(result, found, level)
+    if selection is None:
+        criterion, n_iter, converged = jnp.full((), jnp.nan, kept.dtype), jnp.zeros((), jnp.int32), jnp.ones((), bool)
+    else:
+        criterion, n_iter, converged = -selection.objective, selection.n_iter, selection.converged
     report = AutoReport(
         bandwidth=result.bandwidth,
-        criterion=jnp.full((), jnp.nan, kept.dtype),
-        n_iter=jnp.zeros((), jnp.int32),
-        converged=jnp.ones((), bool),
+        criterion=jnp.asarray(criterion, kept.dtype),
+        n_iter=n_iter,
+        converged=converged,
         n_modes=result.n_clusters,
         significance=kept,
         level=jnp.asarray(level, kept.dtype),

@@ -92,3 +92,24 @@ def gradient_ucv(data: Array, bandwidth: Array, weights: Array | None = None, *,
     whole = laplacian_sums(x, x, 2.0 * covariance, weights, leave_one_out=False, data_axis=data_axis)
     left_out = laplacian_sums(x, x, covariance, weights, leave_one_out=True, data_axis=data_axis)
     return -(w @ whole) / mass**2 + 2.0 * (w @ left_out) / (mass**2 - jnp.sum(w * w))
+
+
+def scalar_gradient_ucv(sq_distances: Array, sigma: Array, weights: Array | None, dim: int) -> Array:
+    """:func:`gradient_ucv` of a scalar bandwidth ``σ`` (the kernel's standard deviation) from the
+    (n, n) squared distances of the data (in whatever units ``σ`` is): ``Δφ_{s²I}(x) =
+    φ_{s²I}(x) (|x|²/s⁴ - d/s²)`` on every pair, no reduction over coordinates. O(n²) memory,
+    for a sample small enough (``bandwidth="auto"`` selects on at most 2000 points), and each
+    evaluation is elementwise: the distances are computed once, outside the optimiser."""
+    n = sq_distances.shape[0]
+    w = jnp.ones((n,), sq_distances.dtype) if weights is None else weights
+    mass = jnp.sum(w)
+    pair = w[:, None] * w[None, :]
+
+    def laplacian(s2):
+        log_phi = -0.5 * dim * jnp.log(2.0 * math.pi * s2) - sq_distances / (2.0 * s2)
+        return jnp.exp(log_phi) * (sq_distances / jnp.square(s2) - dim / s2)
+
+    s2 = jnp.square(sigma)
+    whole = jnp.sum(pair * laplacian(2.0 * s2))
+    left_out = jnp.sum(jnp.where(jnp.eye(n, dtype=bool), 0.0, pair * laplacian(s2)))
+    return -whole / mass**2 + 2.0 * left_out / (mass**2 - jnp.sum(w * w))

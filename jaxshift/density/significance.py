@@ -52,9 +52,9 @@ class AutoReport(NamedTuple):
     """What ``bandwidth="auto"`` did (the ``auto`` field of its :class:`MeanShiftResult`)."""
 
     bandwidth: Array  # shape=(), (d,) or (d, d): the bandwidth the clustering used
-    criterion: Array  # shape=(): the selection criterion's value (NaN: a rule chose the bandwidth, no criterion)
-    n_iter: Array  # shape=(), int32: optimiser steps (0: a rule, no optimiser ran)
-    converged: Array  # shape=(), bool: the optimiser converged (True for a rule)
+    criterion: Array  # shape=(): the gradient criterion UCV₁ at the selected Gaussian bandwidth (scale-free)
+    n_iter: Array  # shape=(), int32: L-BFGS steps of the selection
+    converged: Array  # shape=(), bool: whether the selection converged
     n_modes: Array  # shape=(), int32: clusters before the insignificant ones were merged
     significance: Array  # shape=(max_clusters,): each cluster's significance (its first n_clusters rows; NaN: untested)
     level: Array  # shape=(): clusters whose significance is below it were merged
