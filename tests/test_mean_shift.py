@@ -91,6 +91,9 @@ def test_jit_equals_eager():
     eager = jaxshift.mean_shift(X, 1.5, kernel="epanechnikov")
     jitted = jax.jit(lambda X, h: jaxshift.mean_shift(X, h, kernel="epanechnikov"))(X, 1.5)
     for a, b in zip(eager, jitted, strict=True):
+        if a is None:  # the "auto" report, for named bandwidths only
+            assert b is None
+            continue
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
 
 

@@ -143,3 +143,26 @@ def test_quadrature_normalisers_of_user_kernels_match_the_closed_forms(name, dim
     np.testing.assert_allclose(copy.log_normaliser(dim), builtin.log_normaliser(dim), rtol=1e-6)
     if name != "flat":  # the flat kernel borrows the Epanechnikov's scale (its step climbs that density)
         np.testing.assert_allclose(copy.log_canonical_scale(dim), builtin.log_canonical_scale(dim), rtol=1e-6)
+
+
+def test_eager_calls_with_nearby_sizes_share_one_compilation(monkeypatch):
+    # 57, 58 and 60 points (and 41 or 47 seeds) fall in one size class: one program, and each result
+    # is the unpadded one (the padding rows have weight zero and the padding seeds are dropped)
+    static = ("kernel", "labels", "cluster_all", "max_clusters", "query_block", "data_block", "backend", "data_axis")
+    traced_at_most_once(
+        monkeypatch, clustering_api, "_solve_mean_shift", mean_shift_solver.solve, static_argnames=static
+    )
+    for n in (57, 58, 60):
+        result = jaxshift.mean_shift(X[:n], 0.8)
+        expected = reference_mean_shift(X[:n], X[:n], 0.8, lambda r: np.exp(-0.5 * r))
+        np.testing.assert_allclose(np.asarray(result.modes), expected, atol=1e-6)
+        assert result.labels.shape == (n,) and result.modes.shape == (n, 2) and result.centers.shape == (n, 2)
+        assert int(result.cluster_sizes.sum()) == n and np.all(np.asarray(result.mode_labels) >= 0)
+    chex.clear_trace_counter()  # with seeds: another program, which the seed counts 41 and 47 share
+    for m in (41, 47):
+        seeded = jaxshift.mean_shift(X, 0.8, kernel="flat", seeds=X[:m])
+        np.testing.assert_allclose(
+            np.asarray(seeded.modes), reference_mean_shift(X, X[:m], 0.8, lambda r: (r <= 1.0) * 1.0), atol=1e-6
+        )
+        assert seeded.modes.shape == (m, 2) and int(seeded.cluster_sizes.sum()) == len(X)
+    assert jaxshift.api.sizes.size_class(1000) == 1024 and jaxshift.api.sizes.size_class(3000) == 3072

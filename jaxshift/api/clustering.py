@@ -13,16 +13,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxshift.api import sizes
 from jaxshift.api import validation as v
 from jaxshift.api.bandwidth import auto_selection, rule_of_thumb
 from jaxshift.api.significance import auto_merge
+from jaxshift.density.selection import BandwidthResult
 from jaxshift.kernels import GAUSSIAN, Kernel, get_kernel
 from jaxshift.reduce import DEFAULT_DATA_BLOCK, DEFAULT_QUERY_BLOCK, attention, sharding
 from jaxshift.solvers import blurring, grid, loop
 from jaxshift.solvers import mean_shift as ms
 from jaxshift.solvers.blurring import BlurringResult
 from jaxshift.solvers.grid import GridMeanShiftResult
-from jaxshift.density.selection import BandwidthResult
 from jaxshift.solvers.mean_shift import LABEL_RULES, MeanShiftResult
 
 Array = jax.Array
@@ -185,24 +186,38 @@ def mean_shift(
     if query_block is None:
         query_block = DEFAULT_QUERY_BLOCK if chosen == "blockwise" else attention.DEFAULT_QUERY_BLOCK
     v.check_blocks(query_block, data_block)
-    result = _solve_mean_shift(
-        data,
-        bandwidth,
-        seeds,
-        weights,
-        max_iter,
-        tol,
-        merge_radius,
+    rows = m if max_clusters is None else int(max_clusters)
+    options = dict(
         kernel=kernel,
         labels=labels,
         cluster_all=cluster_all,
-        max_clusters=m if max_clusters is None else int(max_clusters),
         query_block=query_block,
         data_block=data_block,
         backend=chosen,
         data_axis=placement,
         progress=None if placement is not None else loop.progress_token(progress),
     )
+    if placement is None and v.is_concrete(data):
+        # eager: n and m padded to size classes, so that a new n seldom compiles anew
+        size = sizes.size_class(n)
+        seed_size = size if seeds is None else sizes.size_class(m)
+        result = _solve_mean_shift(
+            sizes.padded_rows(data, size),
+            bandwidth,
+            None if seeds is None else sizes.padded_rows(seeds, seed_size),
+            sizes.padded_weights(weights, n, size, data.dtype),
+            max_iter,
+            tol,
+            merge_radius,
+            max_clusters=seed_size if max_clusters is None else rows,
+            n_seeds=sizes.seeds_count(m),
+            **options,
+        )
+        result = sizes.unpadded(result, n, m, rows)
+    else:
+        result = _solve_mean_shift(
+            data, bandwidth, seeds, weights, max_iter, tol, merge_radius, max_clusters=rows, **options
+        )
     if auto:  # the clusters that are not significant merged, and a report of what was done
         result = auto_merge(data, result, selection, kernel=kernel, weights=weights)
     return result

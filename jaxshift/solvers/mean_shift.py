@@ -37,6 +37,7 @@ from jaxshift.reduce import (
     PreparedData,
     attention,
     block_sums,
+    centre,
     log_weights,
     prepare_data,
     sharding,
@@ -424,9 +425,13 @@ def solve(
     backend: str = "blockwise",
     data_axis: sharding.DataAxis | None = None,
     progress: Array | None = None,
+    n_seeds: Array | None = None,
 ) -> MeanShiftResult:
     """Mean shift from ``seeds`` (the data when None), the modes merged into clusters and the
     points labelled: what :func:`jaxshift.mean_shift` computes, without its checks.
+
+    ``n_seeds`` (traced) says that only the first ``n_seeds`` seeds are real: the others are
+    padding (see :mod:`jaxshift.api.sizes`), dropped like seeds with no data in reach.
 
     A (d, d) ``bandwidth`` ``H = L Lᵀ`` runs in whitened coordinates ``L⁻¹(x - o)`` with a unit
     bandwidth (so ``tol``, the merge radius and the labels' distances are in the metric of ``H``),
@@ -449,6 +454,7 @@ def solve(
             backend=backend,
             data_axis=data_axis,
             progress=progress,
+            n_seeds=n_seeds,
         )
     m = data.shape[0] if seeds is None else seeds.shape[0]
     max_clusters = m if max_clusters is None else max_clusters
@@ -472,6 +478,8 @@ def solve(
     )
     modes = implicit.fixed_points(result.modes, data, bandwidth, weights, kernel=kernel, data_axis=data_axis)
     result = result._replace(modes=modes)
+    if n_seeds is not None:
+        result = result._replace(dropped=result.dropped | (jnp.arange(m) >= n_seeds))
     clusters = merge_modes(
         result.modes, result.log_intensity, ~result.dropped, bandwidth, radius=merge_radius, max_clusters=max_clusters
     )
@@ -504,7 +512,7 @@ def solve(
 
 
 def _solve_whitened(data, matrix, seeds, weights, *args, **options) -> MeanShiftResult:
-    origin = jnp.mean(jax.lax.stop_gradient(data), axis=0)
+    origin = centre(jax.lax.stop_gradient(data))  # the bounding box's: padding rows (copies) leave it alone
     chol = jnp.linalg.cholesky(matrix)
 
     def whiten(x):

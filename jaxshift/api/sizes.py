@@ -1,0 +1,67 @@
+"""Size classes: eager calls pad the number of points to one of a few sizes, so that a program
+called with many different ``n`` compiles a handful of times, not once per ``n``.
+
+The sizes are ``2^e · (1 + j/4)``, four per octave (at least :data:`MIN_SIZE`): padding adds at most
+a quarter, and at the sizes people pick (1000, 3000, 10000, 20000) 2-5%. Padding rows are copies of
+the first row with weight zero, so the kernel sums, the bounding box and the results are the
+unpadded ones; padding seeds are dropped (see :func:`jaxshift.solvers.mean_shift.solve`).
+Calls inside ``jit``/``vmap``/``grad`` (traced data) are never padded: their shapes are the caller's.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxshift.solvers.clusters import cluster_sizes
+from jaxshift.solvers.mean_shift import MeanShiftResult
+
+MIN_SIZE = 16
+CLASSES_PER_OCTAVE = 4
+
+
+def size_class(n: int) -> int:
+    """The smallest size class at or above ``n``."""
+    if n <= MIN_SIZE:
+        return MIN_SIZE
+    octave = (n - 1).bit_length() - 1  # 2^octave < n <= 2^(octave + 1)
+    step = max(1, (1 << octave) // CLASSES_PER_OCTAVE)
+    return -(-n // step) * step
+
+
+def padded_rows(a: jax.Array, size: int) -> jax.Array:
+    """(n, ...) ``a`` with copies of its first row appended up to ``size`` rows."""
+    extra = size - a.shape[0]
+    if extra == 0:
+        return a
+    return jnp.concatenate([a, jnp.broadcast_to(a[:1], (extra,) + a.shape[1:])])
+
+
+def padded_weights(weights: jax.Array | None, n: int, size: int, dtype) -> jax.Array:
+    """Weights for ``size`` rows: the given ones (or ones), then zeros."""
+    w = jnp.ones((n,), dtype) if weights is None else weights
+    return jnp.concatenate([w, jnp.zeros((size - n,), dtype)]) if size > n else w
+
+
+def _unpadded(result: MeanShiftResult, n: int, m: int, rows: int) -> MeanShiftResult:
+    labels = result.labels[:n]
+    return result._replace(
+        modes=result.modes[:m],
+        converged=result.converged[:m],
+        dropped=result.dropped[:m],
+        mode_labels=result.mode_labels[:m],
+        labels=labels,
+        centers=result.centers[:rows],
+        cluster_sizes=cluster_sizes(labels, rows),
+    )
+
+
+unpadded = jax.jit(_unpadded, static_argnums=(1, 2, 3))
+"""The result for the first ``n`` points, ``m`` seeds and ``rows`` centre rows (one small program
+per shape)."""
+
+
+def seeds_count(m: int, dtype=np.int32) -> jax.Array:
+    """``m`` as a traced argument (a new ``m`` within the same size class does not recompile)."""
+    return jnp.asarray(m, dtype)
