@@ -37,6 +37,7 @@ from jaxshift.reduce import (
     PreparedData,
     attention,
     block_sums,
+    cells,
     centre,
     log_weights,
     prepare_data,
@@ -138,6 +139,7 @@ def step(
     tol: float | Array = 1e-3,
     query_block: int = DEFAULT_QUERY_BLOCK,
     axis_name=None,
+    cell_data: cells.CellData | None = None,
 ) -> tuple[MeanShiftState, MeanShiftInfo]:
     """Move every seed that is still active to the weighted mean of the data around it.
 
@@ -149,10 +151,15 @@ def step(
       query_block: seeds per block.
       axis_name: inside :func:`jax.shard_map`, the mesh axis the data is split along (the state
         is replicated; see :mod:`jaxshift.reduce.sharding`).
+      cell_data: the same data sorted into neighbour cells (:func:`jaxshift.reduce.cells.prepare_cells`,
+        compact kernels): each block of seeds is then reduced over the data in its reach only.
     """
 
     def move(y):
-        sums = block_sums(y, data, kernel, axis_name=axis_name)
+        if cell_data is None:
+            sums = block_sums(y, data, kernel, axis_name=axis_name)
+        else:
+            sums = cells.cell_sums(y, cell_data, kernel)
         empty = sums.total <= 0
         mean = sums.moment / jnp.where(empty, 1.0, sums.total)[:, None]
         return jnp.where(empty[:, None], y, mean), empty, jnp.log(sums.total) + sums.log_scale
@@ -204,6 +211,7 @@ def run(
     query_block: int = DEFAULT_QUERY_BLOCK,
     progress: Array | None = None,
     axis_name=None,
+    cell_data: cells.CellData | None = None,
 ) -> tuple[MeanShiftState, MeanShiftInfo, Array]:
     """:func:`step` until every seed has converged (or was dropped), or ``max_iter`` steps, on the
     loop driver (:func:`jaxshift.solvers.loop.run`). ``progress`` (a token of
@@ -214,7 +222,7 @@ def run(
     """
 
     def advance(st):
-        return step(st, data, kernel=kernel, tol=tol, query_block=query_block, axis_name=axis_name)
+        return step(st, data, kernel=kernel, tol=tol, query_block=query_block, axis_name=axis_name, cell_data=cell_data)
 
     return loop.run(advance, state, max_iter=max_iter, done=done, progress=progress, report_value=_report)
 
@@ -279,6 +287,15 @@ def climb(
             progress=progress,
         )
     options = dict(kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
+    if data_axis is None and kernel.compact and data.shape[1] <= cells.MAX_DIM:
+        # neighbour cells: each block of seeds reads only the data in its reach
+        prepared = prepare_data(data, bandwidth, weights, data_block)
+        cell_data = cells.prepare_cells(prepared)
+        state = init(seeds, prepared)
+        state = state._replace(order=cells.seed_order(state.position, cell_data))
+        options = dict(options, query_block=min(query_block, cells.QUERY_BLOCK))
+        state, _, n_iter = run(state, prepared, progress=progress, cell_data=cell_data, **options)
+        return _climb_result(state, prepared, n_iter)
     if data_axis is None:
         prepared = prepare_data(data, bandwidth, weights, data_block, spatially_ordered=kernel.compact)
         state = init(seeds, prepared, spatially_ordered=kernel.compact)
