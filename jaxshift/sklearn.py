@@ -33,7 +33,7 @@ from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_named
 from jaxshift.api.significance import DEFAULT_LEVEL, centre_significance
 from jaxshift.density.significance import DEFAULT_REPLICATES, merge_roots
 from jaxshift.kernels import get_kernel
-from jaxshift.reduce import prepare_data
+from jaxshift.reduce import DEFAULT_QUERY_BLOCK, cells, prepare_data
 from jaxshift.solvers import loop
 from jaxshift.solvers import mean_shift as ms
 from jaxshift.solvers.clusters import nearest_center
@@ -396,14 +396,13 @@ def _climb_mixed(X, seeds, bandwidth, max_iter, *, kernel):
     def to32(a):
         return ((a - origin) / unit).astype(jnp.float32)
 
-    data32 = prepare_data(to32(X), (bandwidth / unit).astype(jnp.float32), spatially_ordered=kernel.compact)
-    state32 = ms.init(to32(seeds), data32, spatially_ordered=kernel.compact)
+    data32, state32, options32 = _start(to32(X), to32(seeds), (bandwidth / unit).astype(jnp.float32), kernel)
 
     def climb32(carry):
         state, before = carry
         moving = ~(state.converged | state.dropped)
         before = jnp.where(moving[:, None], state.position, before)
-        state, info = ms.step(state, data32, kernel=kernel, tol=tol)
+        state, info = ms.step(state, data32, kernel=kernel, tol=tol, **options32)
         return (state, before), info
 
     (state32, before), _, _ = loop.run(
@@ -415,12 +414,12 @@ def _climb_mixed(X, seeds, bandwidth, max_iter, *, kernel):
 
     start = jnp.where((state32.seed_steps <= 1)[:, None], seeds, to64(before))
     steps_before = jnp.maximum(state32.seed_steps - 1, 0)
-    data64 = prepare_data(X, bandwidth, spatially_ordered=kernel.compact)
-    finish = ms.init(start, data64, spatially_ordered=kernel.compact)._replace(seed_steps=steps_before)
+    data64, finish, options64 = _start(X, start, bandwidth, kernel)
+    finish = finish._replace(seed_steps=steps_before)
 
     def finish64(carry):
         state, out_of_steps = carry
-        state, info = ms.step(state, data64, kernel=kernel, tol=tol)
+        state, info = ms.step(state, data64, kernel=kernel, tol=tol, **options64)
         # a seed at its budget stops (as scikit-learn's does), not converged
         stop = ~(state.converged | state.dropped) & (state.seed_steps >= max_iter)
         return (state._replace(converged=state.converged | stop), out_of_steps | stop), info
@@ -438,8 +437,10 @@ def _climb_mixed(X, seeds, bandwidth, max_iter, *, kernel):
         suspect |= ~finish.dropped & ~(jnp.abs(sums) <= 0.25)
 
     # the suspects climb again in float64 from their seeds (the others, marked converged, are skipped)
-    again = ms.init(seeds, data64, spatially_ordered=kernel.compact)._replace(converged=~suspect)
-    again, _, _ = ms.run(again, data64, kernel=kernel, tol=tol, max_iter=max_iter)
+    _, again, _ = _start(X, seeds, bandwidth, kernel, data64, options64)
+    again, _, _ = ms.run(
+        again._replace(converged=~suspect), data64, kernel=kernel, tol=tol, max_iter=max_iter, **options64
+    )
 
     def pick(a, b):
         return jnp.where(suspect.reshape((m,) + (1,) * (a.ndim - 1)), a, b)
@@ -451,6 +452,25 @@ def _climb_mixed(X, seeds, bandwidth, max_iter, *, kernel):
         pick(again.converged, finish.converged) | pick(again.dropped, finish.dropped),
         pick(again.seed_steps, finish.seed_steps),
     )
+
+
+def _start(data, seeds, bandwidth, kernel, prepared=None, options=None):
+    """The prepared data, the seeds' start state and the step's options, as
+    :func:`jaxshift.solvers.mean_shift.climb` makes them: neighbour cells for a compact kernel in
+    low dimensions (each block of seeds reads the data in its reach only), else Morton-ordered
+    blocks. ``prepared`` and ``options`` from an earlier call are reused."""
+    with_cells = kernel.compact and data.shape[1] <= cells.MAX_DIM
+    if prepared is None:
+        prepared = prepare_data(data, bandwidth, spatially_ordered=kernel.compact and not with_cells)
+        options = {}
+        if with_cells:
+            options = dict(
+                cell_data=cells.prepare_cells(prepared), query_block=min(DEFAULT_QUERY_BLOCK, cells.QUERY_BLOCK)
+            )
+    state = ms.init(seeds, prepared, spatially_ordered=kernel.compact and not with_cells)
+    if with_cells:
+        state = state._replace(order=cells.seed_order(state.position, options["cell_data"]))
+    return prepared, state, options
 
 
 @jax.jit
