@@ -42,6 +42,7 @@ For low dimensions only (:data:`MAX_DIM`): the bands in reach grow as ``(2 · ba
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax
@@ -135,15 +136,33 @@ def _rows(stacked: Array) -> Array:
 
 
 def _segmented_cumsum(values: Array, first: Array) -> Array:
-    """Inclusive sums of ``values`` (n, k) restarting at every ``first`` row, as a tree (its
-    rounding grows as log n, not n)."""
+    """Inclusive sums of ``values`` (n, k) restarting at every ``first`` row: running sums, with no
+    difference of two long prefixes (whose rounding would be that of the whole data's sum). The
+    rows are cut into ~sqrt(n) pieces summed side by side, then each piece's carry-in added (two
+    short scans: ``associative_scan`` took seconds to compile)."""
+    n, k = values.shape
+    width = max(1, math.isqrt(n))
+    rows = -(-n // width)
+    pad = rows * width - n
+    v = jnp.pad(values, ((0, pad), (0, 0))).reshape(rows, width, k)
+    f = jnp.pad(first, (0, pad), constant_values=True).reshape(rows, width)
 
-    def combine(a, b):
-        first_a, sum_a = a
-        first_b, sum_b = b
-        return first_a | first_b, jnp.where(first_b[..., None], sum_b, sum_a + sum_b)
+    def along(running, column):
+        value, starts = column
+        running = jnp.where(starts[:, None], value, running + value)
+        return running, running
 
-    return jax.lax.associative_scan(combine, (first, values))[1]
+    _, within = jax.lax.scan(along, jnp.zeros((rows, k), values.dtype), (v.transpose(1, 0, 2), f.T))
+    within = within.transpose(1, 0, 2)
+    started = jax.lax.cummax(f.astype(jnp.int32), axis=1) > 0  # a restart at or before this column
+
+    def across(carry, row):
+        tail, restarted = row
+        return jnp.where(restarted, tail, carry + tail), carry
+
+    _, incoming = jax.lax.scan(across, jnp.zeros((k,), values.dtype), (within[:, -1], started[:, -1]))
+    prefix = within + jnp.where(started[..., None], 0.0, incoming[:, None, :])
+    return prefix.reshape(rows * width, k)[:n]
 
 
 def seed_order(positions: Array, data: CellData) -> Array:
@@ -185,19 +204,21 @@ def _hilbert(x: Array, y: Array, bits: int) -> Array:
     return code
 
 
-def _search(keys: Array, start: Array, end: Array, value: Array, right: bool) -> Array:
-    """First index in ``[start, end)`` whose key is ``>= value`` (``> value`` if ``right``), or
-    ``end``: a binary search vectorised over the (g,) ranges, within sorted runs of ``keys``."""
+def _search(keys: Array, start: Array, end: Array, value: Array, right: Array) -> Array:
+    """First index in ``[start, end)`` whose key is ``>= value`` (``> value`` where ``right``), or
+    ``end``: a binary search vectorised over the ranges, within sorted runs of ``keys`` (one loop,
+    not unrolled: compiling stays cheap)."""
     n = keys.shape[0]
-    lo, hi = start, end
-    for _ in range(max(1, n.bit_length())):
+
+    def halve(_, bounds):
+        lo, hi = bounds
         active = lo < hi
         mid = (lo + hi) // 2
         key = keys[jnp.clip(mid, 0, n - 1)]
-        below = (key <= value) if right else (key < value)
-        lo = jnp.where(active & below, mid + 1, lo)
-        hi = jnp.where(active & ~below, mid, hi)
-    return lo
+        below = jnp.where(right, key <= value, key < value)
+        return jnp.where(active & below, mid + 1, lo), jnp.where(active & ~below, mid, hi)
+
+    return jax.lax.fori_loop(0, max(1, n.bit_length()), halve, (start, end))[0]
 
 
 def cell_sums(
@@ -326,15 +347,21 @@ def _group_ranges(plan: _Plan, data: CellData, g: Array, width: int):
     in_reach = real & (near_sq < outer_sq)
     reach = jnp.sqrt(jnp.maximum(outer_sq - near_sq, 0.0)) + margin
     unit = jnp.broadcast_to(data.factor, lo.shape)[-1]
-    outer_start = _search(data.last, start, end, (lo[-1] - reach) / unit, right=False)
-    outer_end = _search(data.last, start, end, (hi[-1] + reach) / unit, right=True)
-    outer_end = jnp.where(in_reach, outer_end, outer_start)
+    # the outer range's bounds (and the interior's, flat profiles) in one search
+    inside = jnp.sqrt(jnp.maximum(inner_sq - far_sq, 0.0)) - margin
+    bounds = [lo[-1] - reach, hi[-1] + reach] + ([hi[-1] - inside, lo[-1] + inside] if plan.flat else [])
+    found = _search(
+        data.last,
+        jnp.tile(start, len(bounds)),
+        jnp.tile(end, len(bounds)),
+        jnp.concatenate(bounds) / unit,
+        jnp.repeat(jnp.asarray([False, True] * (len(bounds) // 2)), group),
+    ).reshape(len(bounds), group)
+    outer_start, outer_end = found[0], jnp.where(in_reach, found[1], found[0])
     interior = jnp.zeros((width,), dtype)
     inner_start = inner_end = outer_start
     if plan.flat:
-        inside = jnp.sqrt(jnp.maximum(inner_sq - far_sq, 0.0)) - margin
-        inner_start = _search(data.last, start, end, (hi[-1] - inside) / unit, right=False)
-        inner_end = _search(data.last, start, end, (lo[-1] + inside) / unit, right=True)
+        inner_start, inner_end = found[2], found[3]
         has = in_reach & (far_sq < inner_sq) & (inside > 0) & (inner_end > inner_start)
         inner_start = jnp.where(has, jnp.clip(inner_start, outer_start, outer_end), outer_start)
         inner_end = jnp.where(has, jnp.clip(inner_end, inner_start, outer_end), outer_start)
