@@ -383,7 +383,7 @@ def read_counts(
 
     def visit(g, acc):
         _, lengths, inner, _ = _group_ranges(plan, data, g, 1)
-        return acc[0] + jnp.sum(lengths), acc[1] + jnp.sum(inner)
+        return acc[0] + jnp.sum(lengths, dtype=jnp.int32), acc[1] + jnp.sum(inner, dtype=jnp.int32)
 
     n_groups = (plan.n_bands + plan.group - 1) // plan.group
     read, inner = jax.lax.fori_loop(0, n_groups, visit, (jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32)))

@@ -1,0 +1,112 @@
+"""Neighbour bands (jaxshift.reduce.cells): the same sums and the same mean shift as the blockwise reduction."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxshift.kernels import get_kernel
+from jaxshift.reduce import block_sums, cells, prepare_data
+from jaxshift.solvers import mean_shift
+
+
+@functools.partial(jax.jit, static_argnames=("kernel", "chunk"))
+def _both_sums(X, Y, bandwidth, weights, *, kernel, chunk):
+    data = prepare_data(X, bandwidth, weights, 128)
+    cell_data = cells.prepare_cells(data)
+    y = Y - data.origin
+    dense = block_sums(y, data, kernel)
+    banded = cells.cell_sums(y, cell_data, kernel, chunk=chunk, band_group=16)
+    read, interior, _ = cells.read_counts(y, cell_data, kernel, band_group=16)
+    return dense, banded, read, interior
+
+
+def both_sums(X, Y, bandwidth, kernel, weights=None, chunk=64):
+    """The blockwise and the banded sums (bands visited 16 at a time), the points read and the interior's."""
+    as_array = jnp.asarray
+    out = _both_sums(
+        as_array(X),
+        as_array(Y),
+        as_array(bandwidth),
+        None if weights is None else as_array(weights),
+        kernel=kernel,
+        chunk=chunk,
+    )
+    dense, banded, read, interior = out
+    return dense, banded, int(read), int(interior)
+
+
+@pytest.mark.parametrize(
+    "name, dim, per_dim, weighted",
+    [
+        ("flat", 2, False, True),
+        ("flat", 1, True, False),
+        ("epanechnikov", 3, True, True),
+        ("biweight", 2, True, False),
+    ],
+)
+def test_cell_sums_equal_the_blockwise_sums(name, dim, per_dim, weighted):
+    # a dense query block next to the data (flat profiles: the interior is summed by prefix sums), and a
+    # spread one reaching several bands; the band groups (16) are fewer than the bands in reach
+    rng = np.random.default_rng(dim)
+    X = rng.normal(size=(600, dim)) * 1.5
+    bandwidth = np.linspace(0.6, 1.1, dim) if per_dim else 0.8
+    weights = rng.uniform(0.1, 2.0, 600) if weighted else None
+    kernel = get_kernel(name)
+    interiors = []
+    for Y in (X[:40] * 0.05, rng.normal(size=(40, dim)) * 2.0):
+        dense, banded, read, interior = both_sums(X, Y, bandwidth, kernel, weights)
+        interiors.append(interior)
+        np.testing.assert_allclose(np.asarray(banded.total), np.asarray(dense.total), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(banded.moment), np.asarray(dense.moment), rtol=1e-12, atol=1e-11)
+        assert np.any(np.asarray(dense.total) > 0)
+        assert read < 600  # only the bands in reach are read
+    # the flat shadow (flat and Epanechnikov) sums the dense block's interior without reading it
+    assert (interiors[0] > 0) == (name != "biweight")
+
+
+def test_points_on_band_edges_and_on_the_ball_are_counted_as_the_blockwise_path_does():
+    # a lattice of step 1/32 bandwidth (the bands' side in 2-D) and queries on it: many points lie on band
+    # edges and at distance exactly one bandwidth (r = 1, inside the flat kernel's ball)
+    step = 1.0 / 32
+    grid = np.arange(-40, 41) * step
+    X = np.stack(np.meshgrid(grid, grid[::4]), axis=-1).reshape(-1, 2)
+    spread = np.array([[0.0, 0.0], [step, 8 * step], [-0.5, 0.25], [1.0, -1.0], [0.0, 1.0]])
+    tight = np.array([[0.0, 0.0], [step, 0.0], [0.0, step], [-step, step], [2 * step, -step]])
+    for name in ("flat", "biweight"):
+        for Y in (spread, tight):
+            dense, banded, _, interior = both_sums(X, Y, 1.0, get_kernel(name), chunk=32)
+            np.testing.assert_array_equal(np.asarray(banded.total), np.asarray(dense.total))
+            np.testing.assert_allclose(np.asarray(banded.moment), np.asarray(dense.moment), rtol=0, atol=1e-12)
+            # the point at distance exactly 1 from (0, 0) is in: the count includes (0, ±1) and (±1, 0)
+            assert name != "flat" or np.asarray(dense.total)[0] == np.sum(np.sum(X**2, axis=1) <= 1.0)
+        # the tight block's interior is summed by prefix sums (flat), none for the biweight's shadow
+        assert (interior > 0) == (name == "flat")
+
+
+@functools.partial(jax.jit, static_argnames=("kernel",))
+def blockwise_climb(X, seeds, bandwidth, weights, kernel):
+    data = prepare_data(X, bandwidth, weights, spatially_ordered=True)
+    state = mean_shift.init(seeds, data, spatially_ordered=True)
+    state, _, n_iter = mean_shift.run(state, data, kernel=kernel)
+    return mean_shift.modes(state, data), state.seed_steps, n_iter
+
+
+def test_mean_shift_climbs_as_the_blockwise_path():
+    # (the compact kernels' modes against NumPy references are in test_mean_shift.py, on this path too)
+    name, dim = "flat", 2
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(-4, 4, size=(3, dim))
+    X = jnp.asarray(np.concatenate([c + rng.normal(size=(150, dim)) for c in centres]))
+    weights = jnp.asarray(rng.uniform(0.5, 1.5, len(X)))
+    bandwidth = jnp.asarray(np.linspace(1.2, 1.6, dim))
+    kernel = get_kernel(name)
+    climb = jax.jit(mean_shift.climb, static_argnames=("kernel",))(
+        X, X, bandwidth, weights / jnp.max(weights), kernel=kernel
+    )  # the cells path
+    modes, steps, n_iter = blockwise_climb(X, X, bandwidth, weights / jnp.max(weights), kernel)
+    np.testing.assert_allclose(np.asarray(climb.modes), np.asarray(modes), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(np.asarray(climb.seed_steps), np.asarray(steps))
+    assert int(climb.n_iter) == int(n_iter) > 1
