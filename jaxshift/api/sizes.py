@@ -31,37 +31,54 @@ def size_class(n: int) -> int:
 
 
 def padded_rows(a: jax.Array, size: int) -> jax.Array:
-    """(n, ...) ``a`` with copies of its first row appended up to ``size`` rows."""
+    """(n, ...) ``a`` with copies of its first row appended up to ``size`` rows (on the host: an
+    eager operation of its own would compile once per shape, which is what the padding avoids)."""
     extra = size - a.shape[0]
     if extra == 0:
         return a
-    return jnp.concatenate([a, jnp.broadcast_to(a[:1], (extra,) + a.shape[1:])])
+    host = np.asarray(a)
+    return jnp.asarray(np.concatenate([host, np.repeat(host[:1], extra, axis=0)]))
 
 
 def padded_weights(weights: jax.Array | None, n: int, size: int, dtype) -> jax.Array:
     """Weights for ``size`` rows: the given ones (or ones), then zeros."""
-    w = jnp.ones((n,), dtype) if weights is None else weights
-    return jnp.concatenate([w, jnp.zeros((size - n,), dtype)]) if size > n else w
+    w = np.ones((n,), dtype) if weights is None else np.asarray(weights)
+    return jnp.asarray(np.concatenate([w, np.zeros((size - n,), w.dtype)]))
 
 
-def _unpadded(result: MeanShiftResult, n: int, m: int, rows: int) -> MeanShiftResult:
-    labels = result.labels[:n]
+def unpadded(result: MeanShiftResult, n: int, m: int, rows: int) -> MeanShiftResult:
+    """The result for the first ``n`` points, ``m`` seeds and ``rows`` centre rows."""
+    if result.labels.shape[0] == n and result.modes.shape[0] == m and result.centers.shape[0] == rows:
+        return result
+    if isinstance(result.labels, jax.core.Tracer):  # a traced bandwidth or option (vmap, grad): slice in the trace
+        labels = result.labels[:n]
+        return result._replace(
+            modes=result.modes[:m],
+            converged=result.converged[:m],
+            dropped=result.dropped[:m],
+            mode_labels=result.mode_labels[:m],
+            labels=labels,
+            centers=result.centers[:rows],
+            cluster_sizes=cluster_sizes(labels, rows),
+        )
+    labels = np.asarray(result.labels)[:n]
+    counted = np.bincount(labels[labels >= 0], minlength=rows)[:rows].astype(np.int32)
     return result._replace(
-        modes=result.modes[:m],
-        converged=result.converged[:m],
-        dropped=result.dropped[:m],
-        mode_labels=result.mode_labels[:m],
-        labels=labels,
-        centers=result.centers[:rows],
-        cluster_sizes=cluster_sizes(labels, rows),
+        modes=_head(result.modes, m),
+        converged=_head(result.converged, m),
+        dropped=_head(result.dropped, m),
+        mode_labels=_head(result.mode_labels, m),
+        labels=jnp.asarray(labels),
+        centers=_head(result.centers, rows),
+        cluster_sizes=jnp.asarray(counted),
     )
 
 
-unpadded = jax.jit(_unpadded, static_argnums=(1, 2, 3))
-"""The result for the first ``n`` points, ``m`` seeds and ``rows`` centre rows (one small program
-per shape)."""
+def _head(a: jax.Array, k: int) -> jax.Array:
+    # through the host, like the padding: slicing on the device compiles once per shape
+    return jnp.asarray(np.asarray(a)[:k])
 
 
-def seeds_count(m: int, dtype=np.int32) -> jax.Array:
+def seeds_count(m: int) -> jax.Array:
     """``m`` as a traced argument (a new ``m`` within the same size class does not recompile)."""
-    return jnp.asarray(m, dtype)
+    return jnp.asarray(m, jnp.int32)
