@@ -9,7 +9,14 @@ bin size r as scikit-learn's default); the grid mode with cell side 1.0, whose 3
 jaxshift is timed warm: one call to compile, then the median of up to three calls (one when a call takes more than
 5 s); the compile time (first call minus warm) is in the table. scikit-learn runs once (n_jobs=2). A series stops
 once a run took longer than the cap, or when its next run is predicted to take longer than the cap (log-log slope
-over its last three points, at least 1, and at least 2 for the all-seeds methods, which are O(n^2) per step).
+over its last three points, at least 1, and at least 1.5 for jaxshift's all-seeds method, at least 2 for
+scikit-learn's: at a fixed radius the neighbours in reach k grow as n, and jaxshift's neighbour bands cost
+O(n·k) per step, less the ball interiors summed from prefix sums; scikit-learn's costs O(n·k) too).
+
+jaxshift's exact all-seeds method with the flat kernel in 2-D reduces each block of 256 seeds over the neighbour
+bands in its reach only (jaxshift.reduce.cells; before 2026-11-28 every block scanned all data blocks). Its run at
+1e6 (beyond the cap) is measured by bench_exact_1e6.py --big; pass its seconds as EXACT_ALL_SEEDS_1E6=<s> to put
+it on the figure as a separate point.
 
     python experiments/bench_scaling.py
 """
@@ -17,6 +24,7 @@ over its last three points, at least 1, and at least 2 for the all-seeds methods
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 
@@ -37,6 +45,7 @@ SIZES = [1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000]
 RADIUS = 1.5
 CELL = 1.0
 CAP = 75.0  # seconds: no single run should take longer than about this
+EXACT_1E6 = float(os.environ.get("EXACT_ALL_SEEDS_1E6", "0"))  # seconds, from bench_exact_1e6.py --big
 CENTRES = 12.0 * np.array([[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 2], [2, 0.5]])
 
 
@@ -93,10 +102,16 @@ def measure(fn, X, is_jax):
     return median, max(first - median, 0.0), labels
 
 
-def predicted_slope(series, quadratic):
+def slope_floor(name):
+    """The least log-log slope predicted for a series (see the module's docstring)."""
+    if "all seeds" not in name:
+        return 1.0
+    return 1.5 if name.startswith("jaxshift") else 2.0
+
+
+def predicted_slope(series, floor):
     """Log-log slope for the next run's time: over the last three points (fewer at the start), at least 1, and at
-    least 2 for the all-seeds methods, whose every step is O(n^2)."""
-    floor = 2.0 if quadratic else 1.0
+    least 1.5 for jaxshift's all-seeds method and 2 for scikit-learn's (see the module's docstring)."""
     if len(series) < 2:
         return floor
     (n0, t0), (n1, t1) = series[-3:][0], series[-1]
@@ -117,7 +132,7 @@ def main() -> None:
                 continue
             series = times[name]
             if series:
-                slope = predicted_slope(series, quadratic="all seeds" in name)
+                slope = predicted_slope(series, slope_floor(name))
                 guess = series[-1][1] * (n / series[-1][0]) ** slope
                 if series[-1][1] > CAP or guess > CAP:
                     stopped[name] = (
@@ -157,6 +172,11 @@ def main() -> None:
         "ARI: grid mode against jaxshift exact with all seeds where it ran, else with bin seeds.",
     ]
     notes += [f"{name}: {why}." for name, why in stopped.items()]
+    if EXACT_1E6:
+        notes.append(
+            f"jaxshift exact (all seeds) at n = 1,000,000, measured by bench_exact_1e6.py --big (one cold run, "
+            f"outside this run's cap): {EXACT_1E6:.0f} s (the figure's star)."
+        )
     big = max(n for n in SIZES if dict(times["jaxshift grid (MeanShift++)"]).get(n) is not None)
     for name in METHODS:
         pairs = dict(times[name])
@@ -182,6 +202,15 @@ def plot(times) -> None:
         if series:
             ns, ts = zip(*series, strict=True)
             ax.loglog(ns, ts, style, label=name, linewidth=1.6, markersize=5)
+    if EXACT_1E6:
+        ax.loglog(
+            [1_000_000],
+            [EXACT_1E6],
+            "*",
+            color=ax.lines[0].get_color(),
+            markersize=12,
+            label="jaxshift exact (all seeds), 1e6: bench_exact_1e6.py",
+        )
     # guides: slopes 1 and 2 through the grid mode's first point
     n0, t0 = times["jaxshift grid (MeanShift++)"][0]
     ns = np.array([SIZES[0], SIZES[-1]], float)

@@ -16,6 +16,8 @@ by binary search, and only those are read:
 - The ranges of a group are concatenated and read in chunks of a static size (gathered by index);
   each chunk is one dense ``queries × chunk`` tile with exactly the blockwise path's distance and
   profile, so every pair in reach is evaluated the same way and the others are never read.
+  Static shapes throughout: the counts of bands, groups and chunks are dynamic trip counts of
+  ``fori_loop`` s, the tiles and groups fixed in size.
 
 Exact. The sums are those of the dense reduction up to the order of the additions: every pair the
 kernel can reach is in a range (the bounds are widened by a margin far above float rounding), and
@@ -28,14 +30,29 @@ them, ``G`` the band's largest distance from the box, with the same margin, shru
 ``p(0)`` for all the queries: their count and sum are one difference of per-band prefix sums,
 added to every query of the block, and only the two ranges on either side of them (the ball's
 boundary, in the band) are read point by point. The per-point work is then proportional to the
-ball's surface times the block's size plus the band's side, not to its volume: at a million 2-D
-points (5 blobs, radius 1.5 standard deviations, ~1e5 neighbours each) the pairs read per step
-fall by 10-30x. A point at the ball's edge is always in the per-point ranges, so the set of
-points counted is the dense path's; only the rounding of the sums differs (one prefix difference
-per band instead of a sum over its points, in the data's precision, with the per-band prefix sums
-accumulated as a tree).
+ball's surface times the block's size plus the band's side, not to its volume. A point near the
+ball's edge is always in the per-point ranges, so the set of points counted is the dense path's;
+only the rounding of the sums differs (one difference of running sums per band, in the data's
+precision, instead of a sum over its points).
 
-Measured (``experiments/bench_exact_1e6.py``): see the docstring of :func:`cell_sums`.
+Why this design (measured on 2-D blobs, flat radius 1.5 standard deviations, every point a seed;
+``experiments/bench_exact_1e6.py``, results/2026-11-28-bench-exact-1e6.md):
+
+- The blockwise path was not n² but evaluated 3-14x the pairs in reach (n·k) in a step: 2.6x and
+  3.1x at 1e5 points (six and five blobs), 7-10x at 1e4; its blocks of 1024 Morton-ordered points
+  on cells of one bandwidth are boxes up to a bandwidth wide, and a ``lax.cond`` per data block is
+  paid for every seed block (1e6 of them per step at 1e6 points).
+- Neighbour bands alone (no interior sums: the biweight) read ~1.6 n·k; with the interior sums
+  (flat, Epanechnikov) 0.75-0.8 n·k at 1e5 and 0.27 n·k at 1e6 in the first step, less as the
+  seeds gather. First step at 1e5: 9.4x (five blobs) and 4.1x (six) faster than blockwise; whole
+  climbs 4.0-4.2x. The interior cannot do better per block: the per-point ranges are as wide as
+  the block's box, so the pairs read are ~``4 (2b + s) / π`` n·k for boxes of side ``b`` and
+  bands of side ``s`` (bandwidths). Smaller blocks read fewer pairs (64 seeds: 0.15 n·k at 1e6)
+  but each block pays ~0.1-0.3 ms of binary searches: 256 seeds per block balance the two.
+- Seeds are ordered along Hilbert's curve (2-D) on cells of the bands' side: Morton's order jumps
+  across the plane inside a block, whose box then reads 1.35x the pairs at 1e6 points (0.36 n·k).
+- Bands of 1/32 bandwidth in 2-D (the interior then misses ~``4 s / π`` = 4% of the ball per
+  seed); 1/8 in 3-D, where the bands in reach of a block grow as the square: 4e3 bands of 1/32.
 
 For low dimensions only (:data:`MAX_DIM`): the bands in reach grow as ``(2 · bands_per_bandwidth)^(d-1)``.
 """
