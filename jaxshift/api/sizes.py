@@ -36,12 +36,16 @@ def padded_rows(a: jax.Array, size: int) -> jax.Array:
     extra = size - a.shape[0]
     if extra == 0:
         return a
+    if isinstance(a, jax.core.Tracer):  # e.g. seeds being differentiated
+        return jnp.concatenate([a, jnp.broadcast_to(a[:1], (extra,) + a.shape[1:])])
     host = np.asarray(a)
     return jnp.asarray(np.concatenate([host, np.repeat(host[:1], extra, axis=0)]))
 
 
 def padded_weights(weights: jax.Array | None, n: int, size: int, dtype) -> jax.Array:
     """Weights for ``size`` rows: the given ones (or ones), then zeros."""
+    if isinstance(weights, jax.core.Tracer):
+        return jnp.concatenate([weights, jnp.zeros((size - n,), weights.dtype)])
     w = np.ones((n,), dtype) if weights is None else np.asarray(weights)
     return jnp.asarray(np.concatenate([w, np.zeros((size - n,), w.dtype)]))
 
@@ -50,31 +54,26 @@ def unpadded(result: MeanShiftResult, n: int, m: int, rows: int) -> MeanShiftRes
     """The result for the first ``n`` points, ``m`` seeds and ``rows`` centre rows."""
     if result.labels.shape[0] == n and result.modes.shape[0] == m and result.centers.shape[0] == rows:
         return result
-    if isinstance(result.labels, jax.core.Tracer):  # a traced bandwidth or option (vmap, grad): slice in the trace
-        labels = result.labels[:n]
-        return result._replace(
-            modes=result.modes[:m],
-            converged=result.converged[:m],
-            dropped=result.dropped[:m],
-            mode_labels=result.mode_labels[:m],
-            labels=labels,
-            centers=result.centers[:rows],
-            cluster_sizes=cluster_sizes(labels, rows),
-        )
-    labels = np.asarray(result.labels)[:n]
-    counted = np.bincount(labels[labels >= 0], minlength=rows)[:rows].astype(np.int32)
+    labels = _head(result.labels, n)
+    if isinstance(labels, jax.core.Tracer):
+        counts = cluster_sizes(labels, rows)
+    else:
+        host = np.asarray(labels)
+        counts = jnp.asarray(np.bincount(host[host >= 0], minlength=rows)[:rows].astype(np.int32))
     return result._replace(
         modes=_head(result.modes, m),
         converged=_head(result.converged, m),
         dropped=_head(result.dropped, m),
         mode_labels=_head(result.mode_labels, m),
-        labels=jnp.asarray(labels),
+        labels=labels,
         centers=_head(result.centers, rows),
-        cluster_sizes=jnp.asarray(counted),
+        cluster_sizes=counts,
     )
 
 
 def _head(a: jax.Array, k: int) -> jax.Array:
+    if isinstance(a, jax.core.Tracer):  # a traced bandwidth, seeds or weights (vmap, grad): sliced in the trace
+        return a[:k]
     # through the host, like the padding: slicing on the device compiles once per shape
     return jnp.asarray(np.asarray(a)[:k])
 
