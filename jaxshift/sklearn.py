@@ -290,11 +290,13 @@ class MeanShift(ClusterMixin, BaseEstimator):
         """Run every seed to its mode; return the kept modes, their intensities, n_iter_, converged.
 
         float64 input climbs in float32 first and finishes in float64 (see :func:`_climb_mixed`)
-        when the data and seeds lie within ``FLOAT32_REACH`` bandwidths of the data's mean."""
+        when there are at least ``MIXED_MIN_PAIRS`` (seed, point) pairs and
+        :func:`_climbs_in_float32` allows it."""
         # scikit-learn stops a seed after max_iter + 1 means (its counter starts after the first)
         h = min(bandwidth, float(np.finfo(X.dtype).max))  # 1e300 in float32 is inf
         args = (jnp.asarray(X), jnp.asarray(seeds, X.dtype), jnp.asarray(h, X.dtype), self.max_iter + 1)
-        climb_fn = _climb_mixed if X.dtype == np.float64 and _climbs_in_float32(X, seeds, h) else _climb
+        mixed = X.dtype == np.float64 and len(X) * len(seeds) >= MIXED_MIN_PAIRS and _climbs_in_float32(X, seeds, h)
+        climb_fn = _climb_mixed if mixed else _climb
         positions, log_intensity, dropped, converged, steps = climb_fn(*args, kernel=get_kernel(self.kernel))
         dropped = np.asarray(dropped)
         if dropped.all():
@@ -335,6 +337,8 @@ class MeanShift(ClusterMixin, BaseEstimator):
 
 
 FLOAT32_REACH = 2.0**10  # bandwidths from the data's mean: beyond, float64 input climbs in float64 only
+CELLS_MIN_POINTS = 4096  # fewer points: Morton-ordered blocks (as fast there, and compiled in a fraction of the time)
+MIXED_MIN_PAIRS = 2**22  # seeds x points below which float64 input climbs in float64 only (compiled once, not thrice)
 
 
 def _climbs_in_float32(X: np.ndarray, seeds: np.ndarray, bandwidth: float) -> bool:
@@ -359,8 +363,9 @@ def _climbs_in_float32(X: np.ndarray, seeds: np.ndarray, bandwidth: float) -> bo
 
 @partial(jax.jit, static_argnames=("kernel",))
 def _climb(X, seeds, bandwidth, max_iter, *, kernel):
-    out = ms.climb(X, seeds, bandwidth, kernel=kernel, max_iter=max_iter)
-    return out.modes, out.log_intensity, out.dropped, out.converged | out.dropped, out.seed_steps
+    data, state, options = _start(X, seeds, bandwidth, kernel)
+    state, _, _ = ms.run(state, data, kernel=kernel, max_iter=max_iter, **options)
+    return ms.modes(state, data), state.log_intensity, state.dropped, state.converged | state.dropped, state.seed_steps
 
 
 @partial(jax.jit, static_argnames=("kernel",))
@@ -459,7 +464,7 @@ def _start(data, seeds, bandwidth, kernel, prepared=None, options=None):
     :func:`jaxshift.solvers.mean_shift.climb` makes them: neighbour cells for a compact kernel in
     low dimensions (each block of seeds reads the data in its reach only), else Morton-ordered
     blocks. ``prepared`` and ``options`` from an earlier call are reused."""
-    with_cells = kernel.compact and data.shape[1] <= cells.MAX_DIM
+    with_cells = kernel.compact and data.shape[1] <= cells.MAX_DIM and data.shape[0] >= CELLS_MIN_POINTS
     if prepared is None:
         prepared = prepare_data(data, bandwidth, spatially_ordered=kernel.compact and not with_cells)
         options = {}
