@@ -94,6 +94,8 @@ class CellData(NamedTuple):
     values: Array  # shape=(n, d + 1): rows [w, w·x], x in the data's units relative to the origin, sorted
     prefix: Array  # shape=(n, d + 1): inclusive sums of ``values`` within each band
     band: Array  # shape=(n,), int32: each point's band key, non-decreasing
+    occupied: Array  # shape=(n,), int32: the occupied bands' keys, increasing, padded with the largest int32
+    occupied_start: Array  # shape=(n + 1,), int32: the index of each occupied band's first point, padded with n
     lower: Array  # shape=(d - 1,): the band grid's lower corner, in bandwidths
     side: Array  # shape=(d - 1,): the bands' side, in bandwidths
     extent: Array  # shape=(d - 1,), int32: bands along each of the first d - 1 dimensions
@@ -131,12 +133,16 @@ def prepare_cells(data: PreparedData, bands: int | None = None) -> CellData:
     key, _, order = jax.lax.sort((key, points[:, -1], jnp.arange(n, dtype=jnp.int32)), num_keys=2)
     points, values = points[order], values[order]
     first = jnp.concatenate([jnp.ones((1,), bool), key[1:] != key[:-1]])
+    (heads,) = jnp.nonzero(first, size=n, fill_value=n)
+    occupied = jnp.where(heads < n, key[jnp.minimum(heads, n - 1)], jnp.iinfo(jnp.int32).max)
     return CellData(
         points=points,
         last=points[:, -1],
         values=values,
         prefix=_segmented_cumsum(values, first),
         band=key,
+        occupied=occupied.astype(jnp.int32),
+        occupied_start=jnp.concatenate([heads, jnp.full((1,), n, heads.dtype)]).astype(jnp.int32),
         lower=lower,
         side=side,
         extent=extent,
@@ -302,7 +308,8 @@ class _Plan(NamedTuple):
     margin: Array  # (): the bounds' margin, in bandwidths
     first: Array  # (d - 1,), int32: the first band in reach along each dimension
     counts: Array  # (d - 1,), int32: bands in reach along each dimension
-    n_bands: Array  # (), int32: bands in reach
+    slot: Array  # (), int32: in 1-D and 2-D, the first occupied band in reach (its index in ``occupied``)
+    n_bands: Array  # (), int32: bands in reach (occupied ones only, in 1-D and 2-D)
     group: int  # bands per group (static)
     flat: bool  # whether the profile is flat (interior sums; static)
 
@@ -327,8 +334,13 @@ def _plan(queries: Array, data: CellData, flat: bool, band_group: int) -> _Plan:
     else:
         first = counts = jnp.zeros((0,), jnp.int32)
         n_bands = jnp.ones((), jnp.int32)
+    slot = jnp.zeros((), jnp.int32)
+    if band_dims == 1:
+        # only the occupied bands: a block's cost is bounded by the data near it, however sparse
+        slot = jnp.searchsorted(data.occupied, first[0], side="left").astype(jnp.int32)
+        n_bands = jnp.where(counts[0] > 0, jnp.searchsorted(data.occupied, last[0], side="right") - slot, 0)
     group = max(1, min(band_group, data.points.shape[0])) if band_dims else 1
-    return _Plan(y, lo, hi, margin, first, counts, n_bands, group, flat)
+    return _Plan(y, lo, hi, margin, first, counts, slot, n_bands.astype(jnp.int32), group, flat)
 
 
 def _group_ranges(plan: _Plan, data: CellData, g: Array, width: int):
@@ -342,25 +354,30 @@ def _group_ranges(plan: _Plan, data: CellData, g: Array, width: int):
     inner_sq = 1.0 - _RELATIVE_MARGIN
     t = g * group + jnp.arange(group, dtype=jnp.int32)
     real = t < plan.n_bands
-    rest = t
-    index = []
-    for k in reversed(range(band_dims)):
-        size = jnp.maximum(plan.counts[k], 1)
-        index.append(rest % size)
-        rest = rest // size
-    if band_dims:
+    n = data.points.shape[0]
+    if band_dims <= 1:
+        slot = jnp.minimum(plan.slot + t, n - 1)
+        cell = data.occupied[slot][:, None]
+        start, end = data.occupied_start[slot], data.occupied_start[slot + 1]
+    else:
+        rest = t
+        index = []
+        for k in reversed(range(band_dims)):
+            size = jnp.maximum(plan.counts[k], 1)
+            index.append(rest % size)
+            rest = rest // size
         cell = jnp.stack(index[::-1], axis=1) + plan.first
         key = cell @ data.strides
+        start = jnp.searchsorted(data.band, key, side="left").astype(jnp.int32)
+        end = jnp.searchsorted(data.band, key, side="right").astype(jnp.int32)
+    if band_dims:
         band_lo = data.lower + cell.astype(dtype) * data.side - margin
         band_hi = data.lower + (cell + 1).astype(dtype) * data.side + margin
         near = jnp.maximum(0.0, jnp.maximum(band_lo - hi[:band_dims], lo[:band_dims] - band_hi))
         far = jnp.maximum(band_hi - lo[:band_dims], hi[:band_dims] - band_lo)
         near_sq, far_sq = jnp.sum(jnp.square(near), axis=1), jnp.sum(jnp.square(far), axis=1)
     else:
-        key = jnp.zeros((group,), jnp.int32)
         near_sq = far_sq = jnp.zeros((group,), dtype)
-    start = jnp.searchsorted(data.band, key, side="left").astype(jnp.int32)
-    end = jnp.searchsorted(data.band, key, side="right").astype(jnp.int32)
     in_reach = real & (near_sq < outer_sq)
     reach = jnp.sqrt(jnp.maximum(outer_sq - near_sq, 0.0)) + margin
     unit = jnp.broadcast_to(data.factor, lo.shape)[-1]
