@@ -133,7 +133,9 @@ def prepare_cells(data: PreparedData, bands: int | None = None) -> CellData:
     key, _, order = jax.lax.sort((key, points[:, -1], jnp.arange(n, dtype=jnp.int32)), num_keys=2)
     points, values = points[order], values[order]
     first = jnp.concatenate([jnp.ones((1,), bool), key[1:] != key[:-1]])
-    (heads,) = jnp.nonzero(first, size=n, fill_value=n)
+    # the first point of every band, in order, padded with n (a stable sort: nonzero compiles slower)
+    heads = jnp.argsort(~first, stable=True).astype(jnp.int32)
+    heads = jnp.where(jnp.arange(n) < jnp.sum(first, dtype=jnp.int32), heads, n)
     occupied = jnp.where(heads < n, key[jnp.minimum(heads, n - 1)], jnp.iinfo(jnp.int32).max)
     return CellData(
         points=points,
@@ -177,7 +179,7 @@ def _segmented_cumsum(values: Array, first: Array) -> Array:
 
     _, within = jax.lax.scan(along, jnp.zeros((rows, k), values.dtype), (v.transpose(1, 0, 2), f.T))
     within = within.transpose(1, 0, 2)
-    started = jax.lax.cummax(f.astype(jnp.int32), axis=1) > 0  # a restart at or before this column
+    started = jnp.cumsum(f, axis=1, dtype=jnp.int32) > 0  # a restart at or before this column
 
     def across(carry, row):
         tail, restarted = row
