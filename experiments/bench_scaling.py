@@ -175,7 +175,10 @@ def main() -> None:
     if EXACT_1E6:
         notes.append(
             f"jaxshift exact (all seeds) at n = 1,000,000, measured by bench_exact_1e6.py --big (one cold run, "
-            f"outside this run's cap): {EXACT_1E6:.0f} s (the figure's star)."
+            f"outside this run's cap, on the issue's five blobs, not these six): {EXACT_1E6:.0f} s "
+            "(the figure's star). Side by side in one run (bench_exact_1e6.py), the neighbour bands climb 4.0-4.2x "
+            "faster than the blockwise reduction at 1e5; this table's runs shared the machine with heavier work "
+            "than 2026-11-27's."
         )
     big = max(n for n in SIZES if dict(times["jaxshift grid (MeanShift++)"]).get(n) is not None)
     for name in METHODS:
