@@ -11,6 +11,8 @@ from jaxshift.kernels import get_kernel
 from jaxshift.reduce import block_sums, cells, prepare_data
 from jaxshift.solvers import mean_shift
 
+_prepare_cells = cells.prepare_cells
+
 
 @functools.partial(jax.jit, static_argnames=("kernel", "chunk"))
 def _both_sums(X, Y, bandwidth, weights, *, kernel, chunk):
@@ -94,19 +96,22 @@ def blockwise_climb(X, seeds, bandwidth, weights, kernel):
     return mean_shift.modes(state, data), state.seed_steps, n_iter
 
 
-def test_mean_shift_climbs_as_the_blockwise_path():
-    # (the compact kernels' modes against NumPy references are in test_mean_shift.py, on this path too)
-    name, dim = "flat", 2
+@pytest.mark.parametrize("name, dim", [("flat", 2), ("epanechnikov", 1)])
+def test_mean_shift_climbs_as_the_blockwise_path(monkeypatch, name, dim):
     rng = np.random.default_rng(7)
     centres = rng.uniform(-4, 4, size=(3, dim))
     X = jnp.asarray(np.concatenate([c + rng.normal(size=(150, dim)) for c in centres]))
     weights = jnp.asarray(rng.uniform(0.5, 1.5, len(X)))
+    weights = weights / jnp.max(weights)
     bandwidth = jnp.asarray(np.linspace(1.2, 1.6, dim))
     kernel = get_kernel(name)
-    climb = jax.jit(mean_shift.climb, static_argnames=("kernel",))(
-        X, X, bandwidth, weights / jnp.max(weights), kernel=kernel
-    )  # the cells path
-    modes, steps, n_iter = blockwise_climb(X, X, bandwidth, weights / jnp.max(weights), kernel)
+    # the cells path at this small n (by default from CELLS_MIN_POINTS data points), seen to be taken
+    monkeypatch.setattr(mean_shift, "CELLS_MIN_POINTS", 0)
+    prepared = []
+    monkeypatch.setattr(cells, "prepare_cells", lambda data: prepared.append(1) or _prepare_cells(data))
+    climb = jax.jit(mean_shift.climb, static_argnames=("kernel",))(X, X, bandwidth, weights, kernel=kernel)
+    assert prepared
+    modes, steps, n_iter = blockwise_climb(X, X, bandwidth, weights, kernel)
     np.testing.assert_allclose(np.asarray(climb.modes), np.asarray(modes), rtol=0, atol=1e-12)
     np.testing.assert_array_equal(np.asarray(climb.seed_steps), np.asarray(steps))
     assert int(climb.n_iter) == int(n_iter) > 1

@@ -249,6 +249,12 @@ def _climb_result(state: MeanShiftState, data: PreparedData, n_iter) -> Climb:
     return Climb(modes(state, data), state.converged, state.dropped, state.log_intensity, state.seed_steps, n_iter)
 
 
+# Compact kernels in 1-3 dimensions climb over neighbour cells (jaxshift.reduce.cells) from this many data points:
+# below, the blockwise path is as fast (1.1x slower at 3000 2-D points, flat radius 1.5) and compiles ~1.4 s sooner
+# (1.7 s against 3.1 s cold at 1000 points); at 1e4 the cells are 1.5-3.9x faster, at 1e5 4x.
+CELLS_MIN_POINTS = 4096
+
+
 def climb(
     data: Array,
     seeds: Array,
@@ -287,7 +293,7 @@ def climb(
             progress=progress,
         )
     options = dict(kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
-    if data_axis is None and kernel.compact and data.shape[1] <= cells.MAX_DIM:
+    if data_axis is None and kernel.compact and data.shape[1] <= cells.MAX_DIM and data.shape[0] >= CELLS_MIN_POINTS:
         # neighbour cells: each block of seeds reads only the data in its reach
         prepared = prepare_data(data, bandwidth, weights, data_block)
         cell_data = cells.prepare_cells(prepared)
