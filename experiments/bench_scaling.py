@@ -13,10 +13,10 @@ over its last three points, at least 1, and at least 1.5 for jaxshift's all-seed
 scikit-learn's: at a fixed radius the neighbours in reach k grow as n, and jaxshift's neighbour bands cost
 O(n·k) per step, less the ball interiors summed from prefix sums; scikit-learn's costs O(n·k) too).
 
-jaxshift's exact all-seeds method with the flat kernel in 2-D reduces each block of 256 seeds over the neighbour
-bands in its reach only (jaxshift.reduce.cells; before 2026-11-28 every block scanned all data blocks). Its run at
-1e6 (beyond the cap) is measured by bench_exact_1e6.py --big; pass its seconds as EXACT_ALL_SEEDS_1E6=<s> to put
-it on the figure as a separate point.
+jaxshift's exact all-seeds method with the flat kernel in 2-D (from 4096 points) reduces each block of 256 seeds
+over the neighbour bands in its reach only (jaxshift.reduce.cells; before 2026-11-28 every block scanned all data
+blocks). Its run at 1e6 (beyond the cap) is measured by bench_exact_1e6.py --big; pass its seconds as
+EXACT_ALL_SEEDS_1E6=<s> to put it on the figure as a separate point.
 
     python experiments/bench_scaling.py
 """
