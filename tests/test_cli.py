@@ -46,7 +46,8 @@ def test_demo_prints_two_clusters_and_writes_a_figure(tmp_path, capsys):
     rows = re.findall(r"^\s+\d+\s+(\d+)\s+\(([-\d.]+), ([-\d.]+)\)$", out, flags=re.MULTILINE)
     assert [int(size) for size, _, _ in rows] == [100, 100]
     centres = sorted((float(x), float(y)) for _, x, y in rows)
-    np.testing.assert_allclose(centres, [(2.9, 3.0), (8.1, 8.0)], atol=0.15)
+    # the modes of the KDE at the gradient criterion's bandwidth (0.68), near the blobs' means
+    np.testing.assert_allclose(centres, [(2.9, 3.0), (8.1, 8.0)], atol=0.2)
     png = (tmp_path / "demo.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     status, out, _ = run(capsys, "demo", "--no-plot", "--bandwidth", "2")
