@@ -269,8 +269,12 @@ def climb(
     backend: str = "blockwise",
     data_axis: sharding.DataAxis | None = None,
     progress: Array | None = None,
+    n_seeds: Array | None = None,
 ) -> Climb:
     """Run every seed to its mode: :func:`prepare_data`, :func:`init`, :func:`run`.
+
+    Seeds from ``n_seeds`` on (padding, see :func:`solve`) start dropped on the blockwise path:
+    they take no step and are not reported as moving.
 
     ``backend`` is ``"blockwise"`` (exact), or ``"cudnn"`` / ``"emulated"`` for the two-phase
     attention path of :func:`climb_attention`. With ``data_axis`` the data is split along that mesh
@@ -297,14 +301,14 @@ def climb(
         # neighbour cells: each block of seeds reads only the data in its reach
         prepared = prepare_data(data, bandwidth, weights, data_block)
         cell_data = cells.prepare_cells(prepared)
-        state = init(seeds, prepared)
+        state = _without_padding(init(seeds, prepared), n_seeds)
         state = state._replace(order=cells.seed_order(state.position, cell_data))
         options = dict(options, query_block=min(query_block, cells.QUERY_BLOCK))
         state, _, n_iter = run(state, prepared, progress=progress, cell_data=cell_data, **options)
         return _climb_result(state, prepared, n_iter)
     if data_axis is None:
         prepared = prepare_data(data, bandwidth, weights, data_block, spatially_ordered=kernel.compact)
-        state = init(seeds, prepared, spatially_ordered=kernel.compact)
+        state = _without_padding(init(seeds, prepared, spatially_ordered=kernel.compact), n_seeds)
         state, _, n_iter = run(state, prepared, progress=progress, **options)
         return _climb_result(state, prepared, n_iter)
 
@@ -322,6 +326,12 @@ def climb(
     args = (data, seeds, bandwidth, origin, jnp.asarray(tol, data.dtype), jnp.asarray(max_iter)) + extra
     split = (True, False, False, False, False, False) + (True,) * len(extra)
     return sharding.shard_over(data_axis, local, args, split, data_axis.spec(False))
+
+
+def _without_padding(state: MeanShiftState, n_seeds: Array | None) -> MeanShiftState:
+    if n_seeds is None:
+        return state
+    return state._replace(dropped=state.dropped | (jnp.arange(state.dropped.shape[0]) >= n_seeds))
 
 
 FAST_TOL = 1e-2  # bandwidths: the half-precision phase stops here, above its rounding (~1e-3)
@@ -498,6 +508,7 @@ def solve(
         backend=backend,
         data_axis=data_axis,
         progress=progress,
+        n_seeds=n_seeds,
     )
     modes = implicit.fixed_points(result.modes, data, bandwidth, weights, kernel=kernel, data_axis=data_axis)
     result = result._replace(modes=modes)
