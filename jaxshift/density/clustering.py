@@ -102,13 +102,19 @@ def auto_bandwidth(data, weights, key, *, max_points: int, tol: float = 1e-5, ma
     mass = jnp.sum(w)
     centred = data - w @ data / mass
     spread = jnp.sqrt(w @ jnp.sum(jnp.square(centred), axis=1) / (mass * dim))
+    # data with no spread (only reachable under jit: eagerly it is an error) get a bandwidth of 1,
+    # as the other rules give them, not 0/0
+    spread_ok = spread > 0
+    spread = jnp.where(spread_ok, spread, 1.0)
     x = centred / spread
     sq = jnp.sum(x * x, axis=1)
     sq_distances = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0)
     start = rules.rule_of_thumb(data, weights, "normal_gradient", "scalar") / spread
+    start = jnp.where(spread_ok, start, 1.0)
 
     def objective(distances, sigma, weights):
         return -gradient_cv.scalar_gradient_ucv(distances, sigma, weights, dim)
 
     chosen = selection.select(sq_distances, weights, start, tol, max_iter, key, objective=objective)
-    return chosen._replace(bandwidth=chosen.bandwidth * spread * (n / m) ** (-1.0 / (dim + 6)))
+    bandwidth = chosen.bandwidth * spread * (n / m) ** (-1.0 / (dim + 6))
+    return chosen._replace(bandwidth=jnp.where(spread_ok, bandwidth, 1.0))
