@@ -91,7 +91,7 @@ def main() -> None:
         rows,
         notes=f"Float32 2-D data (three blobs), bandwidth 1.0, no compilation cache. With size classes the "
         f"{len(SIZES)} sizes fall in {len(classes)} classes ({', '.join(map(str, classes))}). The machine (2 cores) "
-        "is shared and was busy: compare the rows of one kernel.",
+        "is shared with other work: compare the rows of one kernel.",
     )
 
 
