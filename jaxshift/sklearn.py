@@ -33,7 +33,6 @@ from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_named
 from jaxshift.api.significance import DEFAULT_LEVEL, centre_significance
 from jaxshift.density.significance import DEFAULT_REPLICATES, merge_roots
 from jaxshift.kernels import get_kernel
-from jaxshift.reduce import DEFAULT_QUERY_BLOCK, cells, prepare_data
 from jaxshift.solvers import loop
 from jaxshift.solvers import mean_shift as ms
 from jaxshift.solvers.clusters import nearest_center
@@ -461,21 +460,11 @@ def _climb_mixed(X, seeds, bandwidth, max_iter, *, kernel):
 
 def _start(data, seeds, bandwidth, kernel, prepared=None, options=None):
     """The prepared data, the seeds' start state and the step's options, as
-    :func:`jaxshift.solvers.mean_shift.climb` makes them: neighbour cells for a compact kernel in
-    low dimensions (each block of seeds reads the data in its reach only), else Morton-ordered
-    blocks. ``prepared`` and ``options`` from an earlier call are reused."""
-    with_cells = kernel.compact and data.shape[1] <= cells.MAX_DIM and data.shape[0] >= CELLS_MIN_POINTS
+    :func:`jaxshift.solvers.mean_shift.climb` makes them (:func:`~jaxshift.solvers.mean_shift.lay_out`);
+    ``prepared`` and ``options`` from an earlier call are reused."""
     if prepared is None:
-        prepared = prepare_data(data, bandwidth, spatially_ordered=kernel.compact and not with_cells)
-        options = {}
-        if with_cells:
-            options = dict(
-                cell_data=cells.prepare_cells(prepared), query_block=min(DEFAULT_QUERY_BLOCK, cells.QUERY_BLOCK)
-            )
-    state = ms.init(seeds, prepared, spatially_ordered=kernel.compact and not with_cells)
-    if with_cells:
-        state = state._replace(order=cells.seed_order(state.position, options["cell_data"]))
-    return prepared, state, options
+        prepared, options = ms.lay_out(data, bandwidth, kernel=kernel, min_cell_points=CELLS_MIN_POINTS)
+    return prepared, ms.start(seeds, prepared, options, kernel=kernel), options
 
 
 @jax.jit

@@ -297,19 +297,12 @@ def climb(
             progress=progress,
         )
     options = dict(kernel=kernel, tol=tol, max_iter=max_iter, query_block=query_block)
-    if data_axis is None and kernel.compact and data.shape[1] <= cells.MAX_DIM and data.shape[0] >= CELLS_MIN_POINTS:
-        # neighbour cells: each block of seeds reads only the data in its reach
-        prepared = prepare_data(data, bandwidth, weights, data_block)
-        cell_data = cells.prepare_cells(prepared)
-        state = _without_padding(init(seeds, prepared), n_seeds)
-        state = state._replace(order=cells.seed_order(state.position, cell_data))
-        options = dict(options, query_block=min(query_block, cells.QUERY_BLOCK))
-        state, _, n_iter = run(state, prepared, progress=progress, cell_data=cell_data, **options)
-        return _climb_result(state, prepared, n_iter)
     if data_axis is None:
-        prepared = prepare_data(data, bandwidth, weights, data_block, spatially_ordered=kernel.compact)
-        state = _without_padding(init(seeds, prepared, spatially_ordered=kernel.compact), n_seeds)
-        state, _, n_iter = run(state, prepared, progress=progress, **options)
+        prepared, layout = lay_out(
+            data, bandwidth, weights, kernel=kernel, data_block=data_block, query_block=query_block
+        )
+        state = _without_padding(start(seeds, prepared, layout, kernel=kernel), n_seeds)
+        state, _, n_iter = run(state, prepared, progress=progress, **dict(options, **layout))
         return _climb_result(state, prepared, n_iter)
 
     # Sharded: one frame and one seed state for all devices, the data split along the axis.
@@ -326,6 +319,37 @@ def climb(
     args = (data, seeds, bandwidth, origin, jnp.asarray(tol, data.dtype), jnp.asarray(max_iter)) + extra
     split = (True, False, False, False, False, False) + (True,) * len(extra)
     return sharding.shard_over(data_axis, local, args, split, data_axis.spec(False))
+
+
+def lay_out(
+    data: Array,
+    bandwidth: Array,
+    weights: Array | None = None,
+    *,
+    kernel: Kernel,
+    data_block: int = DEFAULT_DATA_BLOCK,
+    query_block: int = DEFAULT_QUERY_BLOCK,
+    min_cell_points: int | None = None,
+) -> tuple[PreparedData, dict]:
+    """The data prepared as :func:`climb` runs on them, and the options of :func:`run` that go with
+    that layout: neighbour cells for a compact kernel in at most ``cells.MAX_DIM`` dimensions from
+    ``min_cell_points`` points (default ``CELLS_MIN_POINTS``; each block of seeds reads only the
+    data in its reach), else blocks (in Morton order for a compact kernel, so that out-of-reach
+    blocks are skipped)."""
+    min_cell_points = CELLS_MIN_POINTS if min_cell_points is None else min_cell_points
+    if kernel.compact and data.shape[1] <= cells.MAX_DIM and data.shape[0] >= min_cell_points:
+        prepared = prepare_data(data, bandwidth, weights, data_block)
+        return prepared, dict(cell_data=cells.prepare_cells(prepared), query_block=min(query_block, cells.QUERY_BLOCK))
+    return prepare_data(data, bandwidth, weights, data_block, spatially_ordered=kernel.compact), {}
+
+
+def start(seeds: Array, data: PreparedData, layout: dict, *, kernel: Kernel) -> MeanShiftState:
+    """:func:`init` with the seeds gathered in the order the layout of :func:`lay_out` wants."""
+    cell_data = layout.get("cell_data")
+    if cell_data is None:
+        return init(seeds, data, spatially_ordered=kernel.compact)
+    state = init(seeds, data)
+    return state._replace(order=cells.seed_order(state.position, cell_data))
 
 
 def _without_padding(state: MeanShiftState, n_seeds: Array | None) -> MeanShiftState:
