@@ -368,3 +368,14 @@ def test_cluster_on_a_terminal_draws_the_bar_on_stderr(blobs_csv, monkeypatch, c
     assert "2 clusters" in capsys.readouterr().out
     assert "mean shift:   0%|" in stderr.getvalue() and "0/100 " in stderr.getvalue()
     assert stderr.getvalue().endswith("\r")
+
+
+def test_the_command_compiles_with_the_older_fusion_code_generator_unless_told_otherwise(monkeypatch):
+    from jaxshift import cli
+
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    cli._use_fast_compiler()
+    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_cpu_use_fusion_emitters=false"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=true")
+    cli._use_fast_compiler()
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_use_fusion_emitters=true"
