@@ -58,7 +58,7 @@ def unpadded(result: MeanShiftResult, n: int, m: int, rows: int) -> MeanShiftRes
     if isinstance(labels, jax.core.Tracer):
         counts = cluster_sizes(labels, rows)
     else:
-        host = np.asarray(labels)
+        host = np.asarray(labels)  # cluster_sizes on the host, for the same reason as _head
         counts = jnp.asarray(np.bincount(host[host >= 0], minlength=rows)[:rows].astype(np.int32))
     return result._replace(
         modes=_head(result.modes, m),

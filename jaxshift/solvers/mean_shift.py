@@ -537,6 +537,7 @@ def solve(
     modes = implicit.fixed_points(result.modes, data, bandwidth, weights, kernel=kernel, data_axis=data_axis)
     result = result._replace(modes=modes)
     if n_seeds is not None:
+        # on every path (the attention and sharded climbs too); the blockwise climb already never moved them
         result = result._replace(dropped=result.dropped | (jnp.arange(m) >= n_seeds))
     clusters = merge_modes(
         result.modes, result.log_intensity, ~result.dropped, bandwidth, radius=merge_radius, max_clusters=max_clusters
