@@ -5,7 +5,9 @@ of their own (which must give one cluster: the largest cluster's share >= 98%; n
 held-out suite of ``auto_heldout.py``). Candidates: scikit-learn's MeanShift with its default
 bandwidth (estimate_bandwidth, quantile 0.3), with the single quantile best over the labelled sets and
 (not attainable without the labels) the best per data set; jaxshift's old stability rule and the
-normal-scale gradient rule (Gaussian kernel, labels by basin); and the tuning grid of the rebuilt
+normal-scale gradient rule and the plug-in gradient bandwidth (R ks ``Hpi(deriv.order=1)``'s scalar
+form, added after the tuning as the literature's alternative), plain and followed by "auto"'s
+significance merge (Gaussian kernel, labels by basin); and the tuning grid of the rebuilt
 ``"auto"``: a bandwidth source (the normal-scale gradient rule or the gradient UCV criterion) times a
 factor, mean shift, then the clusters whose valley bootstrap significance is below a level merged.
 The configuration chosen: all one-population sets one cluster, then the best mean ARI.
@@ -105,7 +107,9 @@ def main() -> None:
     sk_scores = np.zeros((len(labelled), len(QUANTILES)))
     grid = list(itertools.product(SOURCES, FACTORS, LEVELS))
     tuned = {c: [] for c in grid}  # ARI on labelled sets, share on one-population sets
-    baseline = {m: [] for m in ("stability", "normal_gradient", "auto")}
+    plain = ("stability", "normal_gradient", "plugin_gradient")
+    shown = (*plain, "plugin_gradient, merged", "auto")
+    baseline = {m: [] for m in shown}
     sk_default_uni = []
     for i, (name, X, y) in enumerate(labelled + unimodal):
         if y is not None:
@@ -115,9 +119,11 @@ def main() -> None:
         else:
             labels = MeanShift().fit(X).labels_
             sk_default_uni.append((len(np.unique(labels)), share(labels)))
-        for method in ("stability", "normal_gradient"):
+        for method in plain:
             result = jaxshift.mean_shift(X, clustering_bandwidth(X, method=method))
             baseline[method].append(result.labels)
+        merged, _ = jaxshift.merge_insignificant(result, jaxshift.mode_significance(X, result))
+        baseline["plugin_gradient, merged"].append(merged.labels)
         baseline["auto"].append(jaxshift.mean_shift(X, "auto").labels)
         for config, labels in ({} if final else candidates(X)).items():
             tuned[config].append(adjusted_rand_score(y, labels) if y is not None else share(labels))
@@ -159,7 +165,7 @@ def main() -> None:
             row += [f"{k} ({s:.0%})", "", ""]
         else:
             row += [f"{sk_scores[i, default_q]:.3f}", f"{sk_scores[i, best_q]:.3f}", f"{sk_scores[i].max():.3f}"]
-        row += [ours(m, i, y) for m in ("stability", "normal_gradient", "auto")]
+        row += [ours(m, i, y) for m in shown]
         rows.append(row)
 
     def mean_ari(method):
@@ -168,7 +174,7 @@ def main() -> None:
     rows.append(
         ["**mean (labelled)**", "", "", f"{sk_scores[:n_lab, default_q].mean():.3f}"]
         + [f"{sk_scores[:n_lab, best_q].mean():.3f}", f"{sk_scores[:n_lab].max(axis=1).mean():.3f}"]
-        + [f"{mean_ari(m):.3f}" for m in ("stability", "normal_gradient", "auto")]
+        + [f"{mean_ari(m):.3f}" for m in shown]
     )
     write_result(
         "auto-bandwidth",
@@ -182,6 +188,8 @@ def main() -> None:
             "sklearn best q per data set (oracle)",
             "jaxshift stability (old auto)",
             "jaxshift normal_gradient",
+            "jaxshift plugin_gradient",
+            "jaxshift plugin_gradient, merged",
             'jaxshift "auto"',
         ],
         rows,

@@ -4,9 +4,12 @@ fixed before any candidate was run on it.
 
 For each data set: the number of clusters, the share of the largest cluster, and (where there are
 classes) the adjusted Rand index, for jaxshift's ``bandwidth="auto"`` (rebuilt on the dev suite of
-``auto_bandwidth.py``: the normal-scale gradient rule times 0.7, mean shift, insignificant clusters
-merged), the old stability rule and the plain normal-scale gradient rule (Gaussian kernel, labels by
-basin), and scikit-learn's MeanShift with its default bandwidth, with the quantile best on the dev
+``auto_bandwidth.py``: the gradient UCV criterion's bandwidth, mean shift, insignificant clusters
+merged), the old stability rule, the plain normal-scale gradient rule and the plug-in gradient
+bandwidth (R ks ``Hpi(deriv.order=1)``'s scalar form, ``ks::kms``'s default; Gaussian kernel, labels
+by basin), the plug-in followed by the same significance merge as ``"auto"`` (added after the first
+run, as the literature's alternative to the UCV criterion; nothing was tuned on it), and
+scikit-learn's MeanShift with its default bandwidth, with the quantile best on the dev
 suite (0.15), and with the single quantile best on this suite (chosen with its labels).
 The mean ARI is over the four labelled sets, and over all eleven counting one population as one class
 (ARI 1 for one cluster, else 0).
@@ -27,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 import jaxshift
 
-METHODS = ("stability", "normal_gradient")
+METHODS = ("stability", "normal_gradient", "plugin_gradient")
 QUANTILES = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
 DEV_QUANTILE = 0.15  # the best single quantile on the dev suite (auto_bandwidth.py)
 
@@ -55,6 +58,13 @@ def suite():
     return out
 
 
+def significant_labels(X, *, method: str):
+    """Mean shift at ``method``'s bandwidth, then the clusters below "auto"'s significance level merged."""
+    result = jaxshift.mean_shift(X, float(jaxshift.clustering_bandwidth(X, method=method)))
+    merged, _ = jaxshift.merge_insignificant(result, jaxshift.mode_significance(X, result))
+    return merged.labels
+
+
 def describe(labels, y):
     labels = np.asarray(labels)
     sizes = np.bincount(labels[labels >= 0])
@@ -72,7 +82,7 @@ def main() -> None:
     data = suite()
     sk = np.zeros((len(data), len(QUANTILES)))
     sk_labels = {}
-    ours = {m: [] for m in (*METHODS, "auto")}
+    ours = {m: [] for m in (*METHODS, "plugin_gradient, merged", "auto")}
     for i, (name, X, y) in enumerate(data):
         for j, q in enumerate(QUANTILES):
             labels = MeanShift(bandwidth=estimate_bandwidth(X, quantile=q)).fit(X).labels_
@@ -81,6 +91,7 @@ def main() -> None:
         for method in METHODS:
             h = float(jaxshift.clustering_bandwidth(X, method=method))
             ours[method].append(jaxshift.mean_shift(X, h).labels)
+        ours["plugin_gradient, merged"].append(significant_labels(X, method="plugin_gradient"))
         result = jaxshift.mean_shift(X, "auto")
         ours["auto"].append(result.labels)
         print(name, describe(result.labels, y), flush=True)
@@ -89,7 +100,7 @@ def main() -> None:
     columns = [("sklearn default", lambda i: sk_labels[i, 0.3])]
     columns.append((f"sklearn q={DEV_QUANTILE} (best on dev)", lambda i: sk_labels[i, DEV_QUANTILE]))
     columns.append((f"sklearn q={best_q} (best single here)", lambda i: sk_labels[i, best_q]))
-    columns += [(f"jaxshift {m}", lambda i, m=m: ours[m][i]) for m in METHODS]
+    columns += [(f"jaxshift {m}", lambda i, m=m: ours[m][i]) for m in (*METHODS, "plugin_gradient, merged")]
     columns.append(('jaxshift "auto"', lambda i: ours["auto"][i]))
     rows = []
     for i, (name, X, y) in enumerate(data):

@@ -16,7 +16,7 @@ from jaxshift.solvers import mean_shift
 
 Array = jax.Array
 
-AUTO_METHODS = ("auto", "stability", "normal_gradient", "loo", "gradient_ucv")
+AUTO_METHODS = ("auto", "stability", "normal_gradient", "plugin_gradient", "loo", "gradient_ucv")
 
 # bandwidth="auto" clusters at the minimiser of the gradient criterion (auto_bandwidth below), then merges
 # the clusters that are not significant (density/significance.py). Chosen on the dev suite of
