@@ -244,7 +244,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         k = len(centers)
         found = centre_significance(
             jnp.asarray(X),
-            jnp.asarray(centers),
+            centers,
             k,
             jnp.asarray(bandwidth, X.dtype),
             kernel=get_kernel(self.kernel),
@@ -467,9 +467,20 @@ def _start(data, seeds, bandwidth, kernel, prepared=None, options=None):
     return prepared, ms.start(seeds, prepared, options, kernel=kernel), options
 
 
-@jax.jit
 def _nearest(points, centers, unit):
-    return nearest_center(points, centers, centers.shape[0], unit)
+    """Nearest centre of each point. The centres are padded to a power of two (at least 32) and
+    their count passed as data, so refits that find a different number of clusters compile nothing."""
+    centers = np.asarray(centers)
+    k = centers.shape[0]
+    rows = max(32, 1 << (max(k, 1) - 1).bit_length())
+    padded = np.zeros((rows, centers.shape[1]), centers.dtype)
+    padded[:k] = centers
+    return _nearest_padded(points, padded, np.int32(k), unit)
+
+
+@jax.jit
+def _nearest_padded(points, centers, n_centers, unit):
+    return nearest_center(points, centers, n_centers, unit)
 
 
 def _merge(modes: np.ndarray, intensity: np.ndarray, bandwidth: float) -> np.ndarray:

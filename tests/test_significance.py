@@ -92,6 +92,14 @@ def test_drop_in_auto_reports_significance_and_does_not_recompile(tutorial_data)
         jax.monitoring.unregister_event_duration_listener(listener)
     assert compiles == []
     assert len(refit.cluster_centers_) == 2 and refit.bandwidth_ == pytest.approx(1.5 * model.bandwidth_)
+    # data of the same shape with another number of clusters (the centres are padded, not shaped)
+    three = tutorial_data + np.repeat([[0.0, 0.0], [12.0, 0.0], [0.0, 12.0], [12.0, 0.0]], 50, axis=0)
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        other_count = MeanShift(bandwidth="auto").fit(three)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert len(other_count.cluster_centers_) == 4 and compiles == []  # each blob split in two, 12 apart
 
 
 def test_the_pairwise_scalar_criterion_equals_the_blockwise_one():

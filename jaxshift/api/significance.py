@@ -35,11 +35,13 @@ def centre_significance(data, centers, n_clusters, bandwidth, *, kernel: Kernel,
         k = max(MIN_TESTED, 1 << (max(int(n_clusters), 1) - 1).bit_length())
     else:
         k = max(MIN_TESTED, min(rows, TRACED_TESTED))
-    if k > rows:
+    if isinstance(centers, np.ndarray):  # padded on the host: no compilation per number of clusters
+        centers = np.concatenate([centers, np.zeros((max(k - rows, 0), centers.shape[1]), centers.dtype)])[:k]
+    elif k > rows:
         centers = jnp.concatenate([centers, jnp.zeros((k - rows, centers.shape[1]), centers.dtype)])
-    valid = jnp.arange(k) < n_clusters
+    valid = np.arange(k) < n_clusters if v.is_concrete(n_clusters) else jnp.arange(k) < n_clusters
     return _significance(
-        data, centers[:k].astype(data.dtype), valid, bandwidth, weights, key, kernel=kernel, n_boot=n_boot
+        data, jnp.asarray(centers[:k], data.dtype), valid, bandwidth, weights, key, kernel=kernel, n_boot=n_boot
     )
 
 
