@@ -4,7 +4,7 @@ Data at each n: six N(c, I) blobs whose centres are 12 standard deviations apart
 same as bench_grid.py), float64 arrays (jaxshift computes in float32, JAX's default; scikit-learn in float64).
 Scales: the flat kernel of radius r = 1.5 (scikit-learn's kernel; both exact methods and both bin seedings, with
 bin size r as scikit-learn's default); the grid mode with cell side 1.0, whose 3 x 3 cell neighbourhood spans
-+-1.5, the same reach.
++-1.5, the same reach; the refined grid mode with the same cells and an exact flat finish of radius 1.5.
 
 jaxshift is timed warm: one call to compile, then the median of up to three calls (one when a call takes more than
 5 s); the compile time (first call minus warm) is in the table. scikit-learn runs once (n_jobs=2). A series stops
@@ -67,6 +67,10 @@ def grid(X):
     return jaxshift.grid_mean_shift(X, CELL).labels
 
 
+def grid_refined(X):
+    return jaxshift.grid_mean_shift(X, CELL, refine=True, kernel="flat", refine_bandwidth=RADIUS).labels
+
+
 def sklearn_all(X):
     return MeanShift(bandwidth=RADIUS, n_jobs=2).fit(X).labels_
 
@@ -79,6 +83,7 @@ METHODS = {
     "jaxshift exact (all seeds)": (exact, True),
     "jaxshift exact (bin seeds)": (exact_bins, True),
     "jaxshift grid (MeanShift++)": (grid, True),
+    "jaxshift grid, refined (exact flat finish)": (grid_refined, True),
     "scikit-learn (all seeds)": (sklearn_all, False),
     "scikit-learn (bin seeds)": (sklearn_bins, False),
 }
@@ -149,8 +154,11 @@ def main() -> None:
         reference = next(
             (labels[k] for k in ("jaxshift exact (all seeds)", "jaxshift exact (bin seeds)") if k in labels), None
         )
-        if reference is not None and "jaxshift grid (MeanShift++)" in labels:
-            ari[n] = adjusted_rand_score(reference, labels["jaxshift grid (MeanShift++)"])
+        if reference is not None:
+            ari[n] = [
+                adjusted_rand_score(reference, labels[k]) if k in labels else None
+                for k in ("jaxshift grid (MeanShift++)", "jaxshift grid, refined (exact flat finish)")
+            ]
 
     rows = []
     for n in SIZES:
@@ -162,14 +170,17 @@ def main() -> None:
                 row.append("-")
             else:
                 row.append(f"{entry:.3f}" + (f" (+{compiled:.1f})" if compiled is not None else ""))
-        row.append(f"{ari[n]:.4f}" if n in ari else "")
+        row += [f"{a:.4f}" if a is not None else "" for a in ari.get(n, [None, None])]
         rows.append(row)
     notes = [
         "Seconds: jaxshift warm (median of up to 3 calls after a compiling call; the compile time, first call minus "
         "warm, in parentheses); scikit-learn one run, n_jobs=2 (its worker processes started beforehand). "
         "'-': not run. The machine (2 cores) is shared and was "
         "busy with other work while this ran: the seconds are noisy, compare ratios and slopes.",
-        "ARI: grid mode against jaxshift exact with all seeds where it ran, else with bin seeds.",
+        "ARI: grid mode and refined grid mode against jaxshift exact with all seeds where it ran, else with bin seeds. "
+        "The refined grid mode: grid_mean_shift(X, 1.0, refine=True, kernel='flat', refine_bandwidth=1.5), every "
+        "occupied cell's mean climbed exactly with the flat kernel of radius 1.5, then those modes as seeds over all "
+        "the data.",
     ]
     notes += [f"{name}: {why}." for name, why in stopped.items()]
     if EXACT_1E6:
@@ -177,8 +188,7 @@ def main() -> None:
             f"jaxshift exact (all seeds) at n = 1,000,000, measured by bench_exact_1e6.py --big (one cold run, "
             f"outside this run's cap, on the issue's five blobs, not these six): {EXACT_1E6:.0f} s "
             "(the figure's star). Side by side in one run (bench_exact_1e6.py), the neighbour bands climb 4.0-4.2x "
-            "faster than the blockwise reduction at 1e5; this table's runs shared the machine with heavier work "
-            "than 2026-11-27's."
+            "faster than the blockwise reduction at 1e5."
         )
     big = max(n for n in SIZES if dict(times["jaxshift grid (MeanShift++)"]).get(n) is not None)
     for name in METHODS:
@@ -189,7 +199,7 @@ def main() -> None:
     write_result(
         "scaling",
         "Time against n: 2-D blobs, flat kernel radius 1.5 / grid cell side 1.0",
-        ["n", *METHODS, "ARI grid vs exact"],
+        ["n", *METHODS, "ARI grid vs exact", "ARI refined grid vs exact"],
         rows,
         "\n\n".join(notes),
     )
@@ -200,7 +210,7 @@ def plot(times) -> None:
     import datetime
 
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
-    styles = ["o-", "s-", "D-", "o--", "s--"]
+    styles = ["o-", "s-", "D-", "^-", "o--", "s--"]
     for (name, series), style in zip(times.items(), styles, strict=True):
         if series:
             ns, ts = zip(*series, strict=True)
