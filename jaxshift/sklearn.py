@@ -171,7 +171,9 @@ class MeanShift(ClusterMixin, BaseEstimator):
       n_modes_: ``"auto"`` only: the clusters before the insignificant ones were merged.
       bandwidth_selection_: ``"auto"`` only: the Gaussian bandwidth's selection by the gradient
         criterion (a :class:`jaxshift.BandwidthResult`: its ``objective`` is ``-UCV₁``, its
-        ``n_iter`` the L-BFGS steps, ``converged``), before conversion to ``kernel``.
+        ``n_iter`` the L-BFGS steps, ``converged``), before conversion to ``kernel``. For rounded
+        data (fewer than n/2 distinct values in every column) the plug-in bandwidth is used
+        instead: ``objective`` NaN, ``n_iter`` 0 (see ``docs/bandwidth.md``).
     """
 
     def __init__(

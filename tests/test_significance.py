@@ -35,6 +35,19 @@ def test_one_population_gives_one_cluster(name):
         int(report.n_iter) > 0 and np.isfinite(float(report.criterion)) and float(report.level) == pytest.approx(0.99)
     )
     np.testing.assert_array_equal(np.asarray(report.bandwidth), np.asarray(result.bandwidth))
+    assert not bool(report.rounded)
+
+
+def test_rounded_data_take_the_plug_in_bandwidth():
+    X = np.round(np.random.default_rng(12).normal(size=(300, 2)), 1)  # a lattice: ~50 values per column
+    result = jaxshift.mean_shift(X, "auto")
+    assert int(result.n_clusters) == 1 and bool(result.auto.rounded)
+    assert np.isnan(float(result.auto.criterion)) and int(result.auto.n_iter) == 0
+    plug_in = float(jaxshift.clustering_bandwidth(X, method="plugin_gradient"))
+    np.testing.assert_allclose(float(result.auto.bandwidth), plug_in, rtol=1e-6)
+    # the same values with a little noise are not rounded: the criterion decides
+    jittered = jaxshift.mean_shift(X + np.random.default_rng(13).uniform(-0.01, 0.01, X.shape), "auto")
+    assert not bool(jittered.auto.rounded) and int(jittered.auto.n_iter) > 0
 
 
 def test_separated_clusters_are_significant_and_noise_modes_merge(tutorial_data):

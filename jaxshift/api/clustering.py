@@ -15,7 +15,7 @@ import numpy as np
 
 from jaxshift.api import sizes
 from jaxshift.api import validation as v
-from jaxshift.api.bandwidth import auto_selection, rule_of_thumb
+from jaxshift.api.bandwidth import auto_selection, on_a_lattice, rule_of_thumb
 from jaxshift.api.significance import auto_merge
 from jaxshift.density.selection import BandwidthResult
 from jaxshift.kernels import GAUSSIAN, Kernel, get_kernel
@@ -219,7 +219,7 @@ def mean_shift(
             data, bandwidth, seeds, weights, max_iter, tol, merge_radius, max_clusters=rows, **options
         )
     if auto:  # the clusters that are not significant merged, and a report of what was done
-        result = auto_merge(data, result, selection, kernel=kernel, weights=weights)
+        result = auto_merge(data, result, selection, kernel=kernel, weights=weights, rounded=on_a_lattice(data))
     return result
 
 

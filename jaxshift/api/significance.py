@@ -123,11 +123,13 @@ def auto_merge(
     kernel: Kernel,
     weights=None,
     level: float = DEFAULT_LEVEL,
+    rounded: bool = False,
 ) -> MeanShiftResult:
     """``bandwidth="auto"``'s last step: ``result`` with its insignificant clusters merged
     (:func:`mode_significance` with ``DEFAULT_REPLICATES`` replicates and the key 0, then
     :func:`merge_insignificant` at ``level``), and its ``auto`` field saying what was done
-    (``selection``: the bandwidth selection's result, its objective ``-UCV₁``)."""
+    (``selection``: the bandwidth selection's result, its objective ``-UCV₁``; ``rounded``: the
+    plug-in bandwidth was used, as for rounded data)."""
     found = mode_significance(data, result, kernel=kernel, weights=weights)
     merged, kept = merge_insignificant(result, found, level)
     if selection is None:
@@ -142,5 +144,6 @@ def auto_merge(
         n_modes=result.n_clusters,
         significance=kept,
         level=jnp.asarray(level, kept.dtype),
+        rounded=jnp.asarray(rounded),
     )
     return merged._replace(auto=report)

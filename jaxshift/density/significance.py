@@ -58,6 +58,7 @@ class AutoReport(NamedTuple):
     n_modes: Array  # shape=(), int32: clusters before the insignificant ones were merged
     significance: Array  # shape=(max_clusters,): each cluster's significance (its first n_clusters rows; NaN: untested)
     level: Array  # shape=(): clusters whose significance is below it were merged
+    rounded: Array  # shape=(), bool: the data looked rounded, so the plug-in bandwidth was used (criterion NaN)
 
 
 def climbed_profile(kernel: Kernel):
