@@ -141,8 +141,6 @@ def _quadrature_canonical_scale(kernel: Kernel, dim: int) -> float:
 # ----------------------------------------------------------------------- the built-ins
 
 
-# Written with max/sign rather than where(r <= 1, ...): XLA:CPU vectorises these far better
-# (measured 2.9e9 and 3.7e9 pairs/s against 1.9e9 for the select).
 def _gaussian(r: Array) -> Array:
     return jnp.exp(-0.5 * r)
 
@@ -152,9 +150,11 @@ def _gaussian_log(r: Array) -> Array:
 
 
 def _flat(r: Array) -> Array:
-    # 1 for r <= 1, else 0: sign(1⁺ - r) with 1⁺ the next float above 1 is +1 exactly when r <= 1.
-    one_plus = jnp.nextafter(jnp.ones((), r.dtype), jnp.full((), 2.0, r.dtype))
-    return jnp.maximum(jnp.sign(one_plus - r), 0.0)
+    # 1 for r <= 1, 0 beyond, NaN stays NaN. A compare-and-select: with XLA:CPU's YNNPACK fusions
+    # (jax 0.10) the flat climb runs 2x faster with it than with max(sign(1⁺ - r), 0), which the
+    # older CPU emitters vectorised better (measured then: 2.9e9 pairs/s against 1.9e9 for the select).
+    one, zero = jnp.ones((), r.dtype), jnp.zeros((), r.dtype)
+    return jnp.where(r <= 1.0, one, jnp.where(r > 1.0, zero, r))
 
 
 def _epanechnikov(r: Array) -> Array:
