@@ -435,13 +435,19 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
     import numpy as np
 
     from jaxshift import bin_seeds
-    from jaxshift.api.clustering import resolve_bandwidth
+    from jaxshift.api.bandwidth import on_a_lattice
+    from jaxshift.api.clustering import resolve_named
     from jaxshift.kernels import get_kernel
 
     X = frame.points
+    selection = None
     if isinstance(bandwidth, str):
-        h = np.float32(resolve_bandwidth(X, bandwidth, get_kernel(args.kernel)))
-        say(f"bandwidth {float(frame.to_data(h)):.4g} ({bandwidth})")
+        h, selection = resolve_named(X, bandwidth, get_kernel(args.kernel))
+        h = np.float32(h)
+        how = bandwidth
+        if bandwidth == "auto":
+            how = "auto: plug-in, the data look rounded" if on_a_lattice(X) else "auto: gradient cross-validation"
+        say(f"bandwidth {float(frame.to_data(h)):.4g} ({how})")
     else:
         h = frame.length(bandwidth).astype(np.float32)
     seeds = X
@@ -462,6 +468,13 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
     finally:
         if bar is not None:
             bar.close()
+    if bandwidth == "auto":  # as the library's "auto": the clusters that are not significant merged
+        from jaxshift.api.significance import auto_merge
+
+        modes = int(result.n_clusters)
+        result = auto_merge(X, result, selection, kernel=get_kernel(args.kernel), rounded=on_a_lattice(X))
+        merged = modes - int(result.n_clusters)
+        say(f"{_plural(modes, 'mode')}; {merged} merged into a neighbour as not significant (bootstrap valley test)")
     k = int(result.n_clusters)
     if rule == "basin":  # every point is a seed, in order: its label is its own mode's cluster
         labels = np.asarray(result.mode_labels)

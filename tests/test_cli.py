@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import jaxshift
 from jaxshift import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +100,17 @@ def test_cluster_writes_labels_centres_and_a_figure(blobs_csv, tmp_path, capsys)
     np.testing.assert_allclose(np.sort(centers[:, 0]), [0.0, 5.0], atol=0.3)
     assert (tmp_path / "clusters.png").read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs.csv", "centers.npy", "clusters.png", "labels.csv"]
+
+
+def test_auto_merges_the_modes_that_are_not_significant_as_the_library_does(tmp_path, capsys):
+    X = np.random.default_rng(3).normal(size=(300, 2))  # one population
+    np.savetxt(tmp_path / "one.csv", X, delimiter=",")
+    status, out, err = run(capsys, "cluster", tmp_path / "one.csv", "--labels-out", "-")
+    assert status == 0, err
+    expected = jaxshift.mean_shift(X, "auto")
+    assert int(expected.n_clusters) == 1 and "1 cluster," in err
+    assert "(auto: gradient cross-validation)" in err and "not significant" in err
+    assert set(np.loadtxt(out.splitlines()[1:], dtype=int)) == {0}
 
 
 def test_above_the_large_size_seeds_are_grid_cells(blobs_csv, capsys, monkeypatch):
