@@ -172,8 +172,9 @@ class MeanShift(ClusterMixin, BaseEstimator):
       bandwidth_selection_: ``"auto"`` only: the Gaussian bandwidth's selection by the gradient
         criterion (a :class:`jaxshift.BandwidthResult`: its ``objective`` is ``-UCV₁``, its
         ``n_iter`` the L-BFGS steps, ``converged``), before conversion to ``kernel``. For rounded
-        data (fewer than n/2 distinct values in every column) the plug-in bandwidth is used
-        instead: ``objective`` NaN, ``n_iter`` 0 (see ``docs/bandwidth.md``).
+        data (fewer than m/2 distinct values in every column of the m <= 2000 points selected on)
+        the plug-in bandwidth is used instead: ``objective`` NaN, ``n_iter`` 0 (see
+        ``docs/bandwidth.md``).
     """
 
     def __init__(

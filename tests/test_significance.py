@@ -48,6 +48,11 @@ def test_rounded_data_take_the_plug_in_bandwidth():
     # the same values with a little noise are not rounded: the criterion decides
     jittered = jaxshift.mean_shift(X + np.random.default_rng(13).uniform(-0.01, 0.01, X.shape), "auto")
     assert not bool(jittered.auto.rounded) and int(jittered.auto.n_iter) > 0
+    # many points printed to three decimals tie, but not in the 2000 the selection sees: not rounded
+    from jaxshift.api.bandwidth import on_a_lattice
+
+    printed = np.round(np.random.default_rng(14).normal(size=(20000, 2)), 3)
+    assert all(len(np.unique(column)) < 10000 for column in printed.T) and not on_a_lattice(printed)
 
 
 def test_separated_clusters_are_significant_and_noise_modes_merge(tutorial_data):

@@ -335,12 +335,17 @@ def clustering_bandwidth(
     return _stability(data, key, n_candidates=n_candidates, max_points=max_points)
 
 
-def on_a_lattice(data) -> bool:
-    """Whether ``data`` look rounded: concrete, with fewer than n/2 distinct values in every column
-    (measurements of limited precision, counts). False under jit, where values are unknown."""
+def on_a_lattice(data, max_points: int = 2000) -> bool:
+    """Whether ``data`` look rounded to the bandwidth selection: concrete, with fewer than m/2
+    distinct values in every column of the (at most ``max_points``) points it selects on
+    (measurements of limited precision, counts). Judged on that sample, not all n points: a million
+    values printed to three decimals tie often, but a sample of 2000 of them hardly ever, and the
+    criterion only sees the sample. False under jit, where values are unknown."""
     if not v.is_concrete(data):
         return False
     values = np.asarray(data)
+    if values.shape[0] > max_points:
+        values = values[np.random.default_rng(0).choice(values.shape[0], max_points, replace=False)]
     return all(len(np.unique(column)) < values.shape[0] / 2 for column in values.T)
 
 
@@ -353,13 +358,13 @@ def auto_selection(data, *, max_points: int = 2000, key: Array | None = None) ->
     full sample by the rule's rate ``(n/m)^(-1/(d+6))`` (see
     :func:`jaxshift.density.clustering.auto_bandwidth`). The result's ``objective`` is ``-UCV₁``.
 
-    Rounded data (:func:`on_a_lattice`) get the plug-in bandwidth instead
+    Rounded data (:func:`on_a_lattice`: on the points selected on) get the plug-in bandwidth instead
     (``clustering_bandwidth(method="plugin_gradient")``; objective NaN, no iterations): on a
     lattice the pairwise distances take few values and cross-validation chases the rounding (Chiu
     1991; on iris, rounded to 0.1 cm, the criterion picks h = 0.17 standard deviations and 58
     modes), while the plug-in's double sums at its pilot bandwidths are smooth in the data."""
     key = jax.random.key(0) if key is None else key
-    if on_a_lattice(data):
+    if on_a_lattice(data, max_points):
         h = _plugin_gradient(data, None, key, max_points=max_points, stages=plugin.DEFAULT_STAGES)
         return BandwidthResult(h, jnp.full((), jnp.nan, h.dtype), jnp.zeros((), jnp.int32), jnp.ones((), bool))
     weights = None
