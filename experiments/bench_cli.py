@@ -64,7 +64,7 @@ def main() -> None:
                 ari = adjusted_rand_score(truth, labels)
                 seeds = re.search(r"^(\d+) seeds", report, flags=re.MULTILINE)
                 clusters = re.search(r"^(\d+) clusters?, (\d+) iterations?, ([\d.]+) s", report, flags=re.MULTILINE)
-                bandwidth = re.search(r"^bandwidth ([\d.]+) \(auto\)", report, flags=re.MULTILINE)
+                bandwidth = re.search(r"^bandwidth ([\d.]+) \(auto", report, flags=re.MULTILINE)
                 rows.append(
                     [
                         f"{n:,}",
