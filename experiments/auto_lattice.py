@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 from _common import write_result
+from auto_heldout import describe, significant_labels
 from sklearn.cluster import MeanShift, estimate_bandwidth
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
 
 import jaxshift
 
@@ -39,20 +39,6 @@ def suite():
     X, y = make_blobs(n_samples=600, centers=4, n_features=4, random_state=23)
     out.append(("4-D blobs, rounded to 0.2", np.round(X * 5) / 5, y))
     return out
-
-
-def significant_labels(X, *, method: str):
-    """Mean shift at ``method``'s bandwidth, then the clusters below "auto"'s significance level merged."""
-    result = jaxshift.mean_shift(X, float(jaxshift.clustering_bandwidth(X, method=method)))
-    merged, _ = jaxshift.merge_insignificant(result, jaxshift.mode_significance(X, result))
-    return merged.labels
-
-
-def describe(labels, y):
-    labels = np.asarray(labels)
-    sizes = np.bincount(labels[labels >= 0])
-    ari = "" if y is None else f", ARI {adjusted_rand_score(y, labels):.3f}"
-    return f"{len(sizes)} ({sizes.max() / len(labels):.0%}{ari})"
 
 
 def main() -> None:

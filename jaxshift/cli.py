@@ -440,13 +440,14 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
     from jaxshift.kernels import get_kernel
 
     X = frame.points
-    selection = None
+    selection, rounded = None, False
     if isinstance(bandwidth, str):
         h, selection = resolve_named(X, bandwidth, get_kernel(args.kernel))
         h = np.float32(h)
         how = bandwidth
+        rounded = bandwidth == "auto" and on_a_lattice(X)
         if bandwidth == "auto":
-            how = "auto: plug-in, the data look rounded" if on_a_lattice(X) else "auto: gradient cross-validation"
+            how = "auto: plug-in, the data look rounded" if rounded else "auto: gradient cross-validation"
         say(f"bandwidth {float(frame.to_data(h)):.4g} ({how})")
     else:
         h = frame.length(bandwidth).astype(np.float32)
@@ -472,7 +473,7 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
         from jaxshift.api.significance import auto_merge
 
         modes = int(result.n_clusters)
-        result = auto_merge(X, result, selection, kernel=get_kernel(args.kernel), rounded=on_a_lattice(X))
+        result = auto_merge(X, result, selection, kernel=get_kernel(args.kernel), rounded=rounded)
         merged = modes - int(result.n_clusters)
         say(f"{_plural(modes, 'mode')}; {merged} merged into a neighbour as not significant (bootstrap valley test)")
     k = int(result.n_clusters)

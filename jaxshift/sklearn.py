@@ -27,10 +27,11 @@ except ImportError as err:  # missing, or too old for these names
         f"jaxshift.sklearn needs scikit-learn: pip install 'jaxshift[sklearn]' ({err})", name="sklearn"
     ) from None
 
+from jaxshift.api import sizes
 from jaxshift.api import validation as v
 from jaxshift.api.bandwidth import quantile_bandwidth
 from jaxshift.api.clustering import BANDWIDTH_NAMES, resolve_named
-from jaxshift.api.significance import DEFAULT_LEVEL, centre_significance
+from jaxshift.api.significance import DEFAULT_LEVEL, MIN_TESTED, centre_significance
 from jaxshift.density.significance import DEFAULT_REPLICATES, merge_roots
 from jaxshift.kernels import get_kernel
 from jaxshift.solvers import loop
@@ -471,11 +472,11 @@ def _start(data, seeds, bandwidth, kernel, prepared=None, options=None):
 
 
 def _nearest(points, centers, unit):
-    """Nearest centre of each point. The centres are padded to a power of two (at least 32) and
-    their count passed as data, so refits that find a different number of clusters compile nothing."""
+    """Nearest centre of each point. The centres are padded as the significance test pads them
+    and their count passed as data, so refits that find another number of clusters compile nothing."""
     centers = np.asarray(centers)
     k = centers.shape[0]
-    rows = max(32, 1 << (max(k, 1) - 1).bit_length())
+    rows = sizes.power_of_two_rows(k, MIN_TESTED)
     padded = np.zeros((rows, centers.shape[1]), centers.dtype)
     padded[:k] = centers
     return _nearest_padded(points, padded, np.int32(k), unit)

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxshift.api import sizes
 from jaxshift.api import validation as v
 from jaxshift.density import significance
 from jaxshift.density.selection import BandwidthResult
@@ -32,7 +33,7 @@ def centre_significance(data, centers, n_clusters, bandwidth, *, kernel: Kernel,
     the rows are padded to a power of two, at least ``MIN_TESTED``; ``TRACED_TESTED`` under jit)."""
     rows = centers.shape[0]
     if v.is_concrete(n_clusters):
-        k = max(MIN_TESTED, 1 << (max(int(n_clusters), 1) - 1).bit_length())
+        k = sizes.power_of_two_rows(int(n_clusters), MIN_TESTED)
     else:
         k = max(MIN_TESTED, min(rows, TRACED_TESTED))
     if isinstance(centers, np.ndarray):  # padded on the host: no compilation per number of clusters

@@ -30,6 +30,12 @@ def size_class(n: int) -> int:
     return -(-n // step) * step
 
 
+def power_of_two_rows(k: int, minimum: int) -> int:
+    """Rows that ``k`` clusters are padded to: the next power of two, at least ``minimum``, so
+    results whose cluster counts are near each other share one compilation."""
+    return max(minimum, 1 << (max(k, 1) - 1).bit_length())
+
+
 def padded_rows(a: jax.Array, size: int) -> jax.Array:
     """(n, ...) ``a`` with copies of its first row appended up to ``size`` rows (on the host: an
     eager operation of its own would compile once per shape, which is what the padding avoids)."""

@@ -93,28 +93,14 @@ def auto_bandwidth(data, weights, key, *, max_points: int, tol: float = 1e-5, ma
     The criterion is evaluated from the sample's pairwise distances, computed once, in units of
     its spread (as :func:`gradient_cv.gradient_ucv`, whose values it reproduces)."""
     n, dim = data.shape
-    if n > max_points:
-        index = jax.random.choice(key, n, (max_points,), replace=False)
-        data = data[index]
-        weights = None if weights is None else weights[index]
-    m = data.shape[0]
-    w = jnp.ones((m,), data.dtype) if weights is None else weights
-    mass = jnp.sum(w)
-    centred = data - w @ data / mass
-    spread = jnp.sqrt(w @ jnp.sum(jnp.square(centred), axis=1) / (mass * dim))
-    # data with no spread (only reachable under jit: eagerly it is an error) get a bandwidth of 1,
-    # as the other rules give them, not 0/0
-    spread_ok = spread > 0
-    spread = jnp.where(spread_ok, spread, 1.0)
-    x = centred / spread
-    sq = jnp.sum(x * x, axis=1)
-    sq_distances = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0)
-    start = rules.rule_of_thumb(data, weights, "normal_gradient", "scalar") / spread
-    start = jnp.where(spread_ok, start, 1.0)
+    sample = rules.pairwise_sample(data, weights, key, max_points)
+    m = sample.data.shape[0]
+    start = rules.rule_of_thumb(sample.data, sample.weights, "normal_gradient", "scalar") / sample.spread
+    start = jnp.where(sample.has_spread, start, 1.0)
 
     def objective(distances, sigma, weights):
         return -gradient_cv.scalar_gradient_ucv(distances, sigma, weights, dim)
 
-    chosen = selection.select(sq_distances, weights, start, tol, max_iter, key, objective=objective)
-    bandwidth = chosen.bandwidth * spread * (n / m) ** (-1.0 / (dim + 6))
-    return chosen._replace(bandwidth=jnp.where(spread_ok, bandwidth, 1.0))
+    chosen = selection.select(sample.sq_distances, sample.weights, start, tol, max_iter, key, objective=objective)
+    bandwidth = chosen.bandwidth * sample.spread * (n / m) ** (-1.0 / (dim + 6))
+    return chosen._replace(bandwidth=jnp.where(sample.has_spread, bandwidth, 1.0))

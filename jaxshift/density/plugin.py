@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 from numpy.polynomial import Polynomial
 
+from jaxshift.density import rules
+
 Array = jax.Array
 
 DEFAULT_STAGES = 2  # as R ks's plug-in selectors (nstage = 2)
@@ -78,26 +80,15 @@ def plugin_gradient_bandwidth(data: Array, weights: Array | None, key: Array, *,
     the full sample by the AMISE rate ``(n/m)^(-1/(d+6))``. Data with no spread (only reachable
     under jit) get 1."""
     n, dim = data.shape
-    if n > max_points:
-        index = jax.random.choice(key, n, (max_points,), replace=False)
-        data = data[index]
-        weights = None if weights is None else weights[index]
-    m = data.shape[0]
-    w = jnp.ones((m,), data.dtype) if weights is None else weights.astype(data.dtype)
-    mass = jnp.sum(w)
-    centred = data - w @ data / mass
-    spread = jnp.sqrt(w @ jnp.sum(jnp.square(centred), axis=1) / (mass * dim))
-    spread_ok = spread > 0
-    spread = jnp.where(spread_ok, spread, 1.0)
-    x = centred / spread
-    sq = jnp.sum(x * x, axis=1)
-    sq_distances = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0)
-    n_eff = mass * mass / jnp.sum(w * w)  # the number of points, for counts as weights
+    sample = rules.pairwise_sample(data, weights, key, max_points)
+    m = sample.data.shape[0]
+    w = jnp.ones((m,), data.dtype) if sample.weights is None else sample.weights.astype(data.dtype)
+    n_eff = jnp.sum(w) ** 2 / jnp.sum(w * w)  # the effective sample size: m for equal weights
     functional = jnp.asarray(normal_functional(3 + stages, dim), data.dtype)
     for power in range(2 + stages, 2, -1):
         pilot = bias_cancelling_pilot(power, dim, n_eff, functional)
-        functional = estimated_functional(power, dim, sq_distances, w, pilot)
+        functional = estimated_functional(power, dim, sample.sq_distances, w, pilot)
     roughness = dim / (2.0 ** (dim + 1) * math.pi ** (dim / 2))
     h = ((dim + 2) * roughness / (n_eff * functional)) ** (1.0 / (dim + 6))
-    bandwidth = h * spread * (n / m) ** (-1.0 / (dim + 6))
-    return jnp.where(spread_ok, bandwidth, 1.0)
+    bandwidth = h * sample.spread * (n / m) ** (-1.0 / (dim + 6))
+    return jnp.where(sample.has_spread, bandwidth, 1.0)

@@ -6,6 +6,8 @@ are the checked entry points.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 
@@ -76,3 +78,36 @@ def neighbour_distances(data: Array, k: int) -> Array:
 def quantile_bandwidth(data: Array, k: int) -> Array:
     """The mean distance of each point to its k-th nearest neighbour (itself included)."""
     return jnp.mean(neighbour_distances(data, k))
+
+
+class PairwiseSample(NamedTuple):
+    """At most ``max_points`` of the data (a random subsample above that) with their pairwise squared
+    distances in units of the sample's spread (its weighted root mean variance)."""
+
+    data: Array  # shape=(m, d): the sample
+    weights: Array | None  # shape=(m,): its weights (None: equal)
+    sq_distances: Array  # shape=(m, m): in units of ``spread``
+    spread: Array  # shape=(): 1 where the sample has none
+    has_spread: Array  # shape=(), bool
+
+
+def pairwise_sample(data: Array, weights: Array | None, key: Array, max_points: int) -> PairwiseSample:
+    """The sample the scalar bandwidth selectors of ``"auto"`` work on (the gradient criterion and
+    the plug-in): every pairwise distance computed once, then every evaluation is elementwise.
+    Data with no spread (only reachable under jit: eagerly it is an error) get a spread of 1, so
+    the selectors give a bandwidth of 1, as the other rules do, not 0/0."""
+    n, dim = data.shape
+    if n > max_points:
+        index = jax.random.choice(key, n, (max_points,), replace=False)
+        data = data[index]
+        weights = None if weights is None else weights[index]
+    w = jnp.ones((data.shape[0],), data.dtype) if weights is None else weights
+    mass = jnp.sum(w)
+    centred = data - w @ data / mass
+    spread = jnp.sqrt(w @ jnp.sum(jnp.square(centred), axis=1) / (mass * dim))
+    has_spread = spread > 0
+    spread = jnp.where(has_spread, spread, 1.0)
+    x = centred / spread
+    sq = jnp.sum(x * x, axis=1)
+    sq_distances = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0)
+    return PairwiseSample(data, weights, sq_distances, spread, has_spread)
