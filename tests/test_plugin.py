@@ -83,3 +83,14 @@ def test_plugin_is_scale_equivariant_and_subsamples_large_data():
     np.testing.assert_allclose(small, h * 1e-6, rtol=1e-9)
     sub = float(jaxshift.clustering_bandwidth(X, method="plugin_gradient", max_points=300))
     assert 0.8 < sub / h < 1.25
+    # float32 at extreme scales (squares of 1e-20 underflow, of 1e20 overflow) and in 128 dimensions
+    unit = float(jaxshift.clustering_bandwidth(X.astype(np.float32), method="plugin_gradient"))
+    auto = float(jaxshift.clustering_bandwidth(X.astype(np.float32)))  # the same sample feeds "auto"'s criterion
+    for scale in (1e-20, 1e20):
+        scaled = (X * scale).astype(np.float32)
+        assert float(jaxshift.clustering_bandwidth(scaled)) == pytest.approx(auto * scale, rel=1e-4)
+        assert float(jaxshift.clustering_bandwidth(scaled, method="plugin_gradient")) == pytest.approx(
+            unit * scale, rel=1e-4
+        )
+    wide = np.random.default_rng(5).normal(size=(300, 128)).astype(np.float32)
+    assert np.isfinite(float(jaxshift.clustering_bandwidth(wide, method="plugin_gradient")))

@@ -15,7 +15,8 @@ where ``T_m = (-1)^m ∫ f Δ^m f`` (``Δ`` the Laplacian; ``T₃ = ∫‖∇Δf
 the leading bias terms: ``(-1)^m Δ^m φ_g(0) / n = (g²/2) T_{m+1}``, with ``T_{m+1}`` itself
 estimated the same way; after ``stages`` such steps the last functional is the normal
 distribution's. Everything is in units of the data's spread (its root mean variance), where the
-normal reference has unit variance.
+normal reference has unit variance, and in logs (the functionals scale as ``c^d``: in float32 they
+leave its range from about d = 64). An estimate that is not positive takes the normal reference.
 """
 
 from __future__ import annotations
@@ -55,23 +56,36 @@ def laplacian_power_gaussian(power: int, dim: int, sq_distance: Array, scale: Ar
     return norm * jnp.exp(-u / 2) * poly
 
 
+def log_normal_functional(power: int, dim: int) -> float:
+    """``log T_power`` for the standard normal ``f``: ``T_m = (-1)^m ∫ f Δ^m f = (-1)^m Δ^m φ_√2(0)``,
+    as ``∫ φ Δ^m φ = Δ^m (φ * φ)(0)``. In logs: the factors ``(4π)^(-d/2)`` underflow, and the
+    polynomial's constant term overflows, in float32 from about d = 64."""
+    c = (-1) ** power * laplacian_polynomial(power, dim)[0]  # d (d + 2) ... (d + 2m - 2) > 0
+    return math.log(c) - 0.5 * dim * math.log(4.0 * math.pi) - power * math.log(2.0)
+
+
 def normal_functional(power: int, dim: int) -> float:
-    """``T_power = (-1)^power ∫ f Δ^power f`` for the standard normal ``f``: ``(-1)^power Δ^power
-    φ_√2(0)``, as ``∫ φ Δ^m φ = Δ^m (φ * φ)(0)``."""
-    c = laplacian_polynomial(power, dim)[0]
-    return (-1) ** power * c * (4.0 * math.pi) ** (-dim / 2) * 2.0 ** (-power)
+    """``T_power`` for the standard normal (:func:`log_normal_functional`)."""
+    return math.exp(log_normal_functional(power, dim))
 
 
-def estimated_functional(power: int, dim: int, sq_distances: Array, weights: Array, pilot: Array) -> Array:
-    """``T̂_power(pilot)``: the weighted double sum over all pairs, the diagonal included."""
-    kernel = laplacian_power_gaussian(power, dim, sq_distances, pilot)
-    return (-1) ** power * (weights @ kernel @ weights) / jnp.sum(weights) ** 2
+def log_estimated_functional(power: int, dim: int, sq_distances: Array, weights: Array, pilot: Array):
+    """``(log T̂_power(pilot), whether the estimate is positive)``: the weighted double sum over
+    all pairs, the diagonal included, its normalising factor ``(2π)^(-d/2) g^(-(d+2m))`` in logs."""
+    u = sq_distances / (pilot * pilot)
+    poly = jnp.polyval(jnp.asarray(laplacian_polynomial(power, dim)[::-1], u.dtype), u)
+    total = (-1) ** power * (weights @ (jnp.exp(-u / 2) * poly) @ weights) / jnp.sum(weights) ** 2
+    log_norm = -0.5 * dim * math.log(2.0 * math.pi) - (dim + 2 * power) * jnp.log(pilot)
+    positive = total > 0
+    return log_norm + jnp.log(jnp.where(positive, total, 1.0)), positive
 
 
-def bias_cancelling_pilot(power: int, dim: int, n: Array, next_functional: Array) -> Array:
-    """The pilot ``g`` for ``T̂_power`` at which its two leading bias terms cancel."""
-    at_zero = (-1) ** power * laplacian_polynomial(power, dim)[0] * (2.0 * math.pi) ** (-dim / 2)
-    return (2.0 * at_zero / (n * next_functional)) ** (1.0 / (dim + 2 * power + 2))
+def log_bias_cancelling_pilot(power: int, dim: int, n: Array, log_next_functional: Array) -> Array:
+    """``log g`` for ``T̂_power`` at the pilot ``g`` where its two leading bias terms cancel:
+    ``(-1)^m Δ^m φ_g(0) / n = (g²/2) T_{m+1}``."""
+    c = (-1) ** power * laplacian_polynomial(power, dim)[0]
+    log_at_zero = math.log(c) - 0.5 * dim * math.log(2.0 * math.pi)
+    return (math.log(2.0) + log_at_zero - jnp.log(n) - log_next_functional) / (dim + 2 * power + 2)
 
 
 def plugin_gradient_bandwidth(data: Array, weights: Array | None, key: Array, *, max_points: int, stages: int):
@@ -84,11 +98,14 @@ def plugin_gradient_bandwidth(data: Array, weights: Array | None, key: Array, *,
     m = sample.data.shape[0]
     w = jnp.ones((m,), data.dtype) if sample.weights is None else sample.weights.astype(data.dtype)
     n_eff = jnp.sum(w) ** 2 / jnp.sum(w * w)  # the effective sample size: m for equal weights
-    functional = jnp.asarray(normal_functional(3 + stages, dim), data.dtype)
+    log_functional = jnp.asarray(log_normal_functional(3 + stages, dim), data.dtype)
     for power in range(2 + stages, 2, -1):
-        pilot = bias_cancelling_pilot(power, dim, n_eff, functional)
-        functional = estimated_functional(power, dim, sample.sq_distances, w, pilot)
-    roughness = dim / (2.0 ** (dim + 1) * math.pi ** (dim / 2))
-    h = ((dim + 2) * roughness / (n_eff * functional)) ** (1.0 / (dim + 6))
+        pilot = jnp.exp(log_bias_cancelling_pilot(power, dim, n_eff, log_functional))
+        estimate, positive = log_estimated_functional(power, dim, sample.sq_distances, w, pilot)
+        # an estimate of a positive functional that comes out <= 0 (a small or odd sample) takes the
+        # normal reference instead: one stage fewer, not the log of a negative number
+        log_functional = jnp.where(positive, estimate, log_normal_functional(power, dim))
+    log_roughness = math.log(dim) - (dim + 1) * math.log(2.0) - 0.5 * dim * math.log(math.pi)  # R = ∫‖∇φ‖²
+    h = jnp.exp((math.log(dim + 2) + log_roughness - jnp.log(n_eff) - log_functional) / (dim + 6))
     bandwidth = h * sample.spread * (n / m) ** (-1.0 / (dim + 6))
     return jnp.where(sample.has_spread, bandwidth, 1.0)

@@ -103,11 +103,18 @@ def pairwise_sample(data: Array, weights: Array | None, key: Array, max_points: 
         weights = None if weights is None else weights[index]
     w = jnp.ones((data.shape[0],), data.dtype) if weights is None else weights
     mass = jnp.sum(w)
-    centred = data - w @ data / mass
+    # first in units of the largest deviation from the first point, as `moments` does: at scales
+    # like 1e-20 or 1e20 the squares would underflow or overflow float32
+    shifted = data - data[0]
+    largest = jnp.max(jnp.abs(shifted))
+    largest = jnp.where(largest > 0, largest, 1.0)
+    unit = shifted / largest
+    centred = unit - w @ unit / mass
     spread = jnp.sqrt(w @ jnp.sum(jnp.square(centred), axis=1) / (mass * dim))
     has_spread = spread > 0
     spread = jnp.where(has_spread, spread, 1.0)
     x = centred / spread
+    spread = spread * largest
     sq = jnp.sum(x * x, axis=1)
     sq_distances = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0)
     return PairwiseSample(data, weights, sq_distances, spread, has_spread)
