@@ -365,7 +365,8 @@ def _cluster(args, say) -> int:
             seeding = "seeds at grid cells of one bandwidth"
         else:
             seeding = f"seeds at grid cells of one bandwidth, as {n} points are many (--all-seeds: every point)"
-        say(f"mean shift, {args.kernel} kernel, {how}; {seeding}; labels: {rule}")
+        accelerated = " (SQUAREM-accelerated)" if _accelerated(args.kernel, rule) else ""
+        say(f"mean shift{accelerated}, {args.kernel} kernel, {how}; {seeding}; labels: {rule}")
         with CompileClock() as clock:
             start = time.perf_counter()
             found = _mean_shift(frame, bandwidth, args, all_seeds, rule, say)
@@ -465,7 +466,9 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
 
     bar = _progress_bar("mean shift", m, args.quiet, "seed", show)
     try:
-        result, n_iter = climb_in_chunks(X, h, seeds, kernel=args.kernel, progress=bar)
+        result, n_iter = climb_in_chunks(
+            X, h, seeds, kernel=args.kernel, progress=bar, accelerate=_accelerated(args.kernel, rule)
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -489,10 +492,19 @@ def _mean_shift(frame, bandwidth, args, all_seeds: bool, rule: str, say):
     return centers, sizes, labels, note, n_iter
 
 
-def climb_in_chunks(X, bandwidth, seeds, *, kernel="gaussian", max_iter=None, progress=None, chunk_seconds=None):
-    """``jaxshift.mean_shift(X, bandwidth, seeds=seeds, labels="nearest")`` run as a series of calls of a
-    few iterations each, every call starting from the previous one's modes, so that Python answers
-    Ctrl-C between calls (a compiled loop cannot be interrupted). The chunks are sized to take about
+def _accelerated(kernel: str, rule: str) -> bool:
+    """Gaussian climbs whose points take the nearest centre run SQUAREM cycles: the same modes in far
+    fewer steps at the small bandwidths ``auto`` picks on well-separated clusters (1e5 points: 124
+    steps, 9 cycles); "basin" labels follow each point's own plain climb, so they keep plain steps."""
+    return kernel == "gaussian" and rule == "nearest"
+
+
+def climb_in_chunks(
+    X, bandwidth, seeds, *, kernel="gaussian", max_iter=None, progress=None, chunk_seconds=None, accelerate=False
+):
+    """``jaxshift.mean_shift(X, bandwidth, seeds=seeds, labels="nearest", accelerate=accelerate)`` run as
+    a series of calls of a few iterations each, every call starting from the previous one's modes, so
+    that Python answers Ctrl-C between calls (a compiled loop cannot be interrupted). The chunks are sized to take about
     ``chunk_seconds`` (default :data:`CHUNK_SECONDS`); a new ``max_iter`` recompiles nothing.
 
     A seed that has converged takes one more step at the start of each later chunk, which moves it
@@ -521,6 +533,7 @@ def climb_in_chunks(X, bandwidth, seeds, *, kernel="gaussian", max_iter=None, pr
             labels="nearest",
             max_iter=min(chunk, max_iter - done),
             progress=None if progress is None else report,
+            accelerate=accelerate,
         )
         steps = int(result.n_iter)  # waits for the result
         seconds = time.perf_counter() - start

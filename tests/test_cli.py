@@ -120,8 +120,9 @@ def test_above_the_large_size_seeds_are_grid_cells(blobs_csv, capsys, monkeypatc
     assert status == 0
     assert "seeds at grid cells of one bandwidth, as 100 points are many (--all-seeds: every point)" in err
     assert "labels: nearest" in err and "2 clusters" in err
+    assert "mean shift (SQUAREM-accelerated), gaussian kernel" in err  # nearest labels: the modes alone matter
     status, out, err = run(capsys, "cluster", path, "--bandwidth", "1.0", "--all-seeds")
-    assert "every point a seed; labels: basin" in out
+    assert "every point a seed; labels: basin" in out and "SQUAREM" not in out
     with pytest.raises(SystemExit):
         cli.main(["cluster", str(path), "--all-seeds", "--bin-seeding"])
     assert "not allowed with argument" in capsys.readouterr().err
@@ -147,6 +148,20 @@ def test_the_chunked_climb_equals_one_call(tutorial_data):
     np.testing.assert_array_equal(chunked.labels, whole.labels)
     np.testing.assert_array_equal(chunked.mode_labels, whole.mode_labels)
     np.testing.assert_allclose(chunked.centers[:k], whole.centers[:k], atol=1e-3 * 2.0)
+
+
+def test_the_accelerated_chunked_climb_equals_one_accelerated_call(tutorial_data):
+    import jaxshift
+
+    X = tutorial_data.astype(np.float32)
+    h = np.float32(0.5)
+    whole = jaxshift.mean_shift(X, h, seeds=X, labels="nearest", accelerate=True)
+    chunked, n_iter = cli.climb_in_chunks(X, h, X, chunk_seconds=0.0, accelerate=True)
+    assert bool(chunked.all_converged) and bool(whole.all_converged)
+    k = int(whole.n_clusters)
+    assert int(chunked.n_clusters) == k
+    np.testing.assert_array_equal(chunked.labels, whole.labels)
+    np.testing.assert_allclose(chunked.centers[:k], whole.centers[:k], atol=2e-2 * 0.5)
 
 
 def test_data_far_from_the_origin_keep_their_precision(tmp_path, capsys):
