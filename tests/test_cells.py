@@ -115,3 +115,19 @@ def test_mean_shift_climbs_as_the_blockwise_path(monkeypatch, name, dim):
     np.testing.assert_allclose(np.asarray(climb.modes), np.asarray(modes), rtol=0, atol=1e-12)
     np.testing.assert_array_equal(np.asarray(climb.seed_steps), np.asarray(steps))
     assert int(climb.n_iter) == int(n_iter) > 1
+
+
+def test_seeds_are_ordered_anew_by_position_once_half_of_them_have_stopped():
+    rng = np.random.default_rng(3)
+    X = jnp.asarray(rng.normal(size=(400, 2)))
+    data = prepare_data(X, 0.5, None)
+    cell_data = cells.prepare_cells(data)
+    state = mean_shift.init(X, data)  # in the seeds' own order, not along the curve
+    moved = state._replace(position=state.position[::-1])
+    fewer = moved._replace(converged=jnp.arange(400) < 199)  # 201 of 400 still moving: kept
+    np.testing.assert_array_equal(mean_shift.resorted_when_thinned(fewer, cell_data).order, fewer.order)
+    half = moved._replace(converged=jnp.arange(400) < 200)  # 200 of 400: ordered by where they are now
+    resorted = mean_shift.resorted_when_thinned(half, cell_data)
+    np.testing.assert_array_equal(resorted.order, cells.seed_order(moved.position, cell_data))
+    assert int(resorted.ordered_for) == 200
+    assert not np.array_equal(resorted.order, state.order)
