@@ -55,7 +55,9 @@ Why this design (measured on 2-D blobs, flat radius 1.5 standard deviations, eve
   seed); 1/8 in 3-D, where the bands in reach of a block grow as the square: 4e3 bands of 1/32.
 
 At 1e6 points (five blobs, ~1e5 neighbours per point) the whole climb with every point a seed
-took 611 s: ~3e10 pairs per step in the first ten steps at ~8e8 pairs/s.
+took 611 s at first (~3e10 pairs per step in the first ten steps at ~8e8 pairs/s); 103-164 s with
+the flat profile as a compare-and-select and the seeds re-ordered as they stop
+(:func:`jaxshift.solvers.mean_shift.resorted_when_thinned`).
 
 Mean shift takes this path for compact kernels from 4096 data points
 (``solvers.mean_shift.CELLS_MIN_POINTS``): below, the blockwise path is as fast and compiles sooner.
