@@ -69,3 +69,18 @@ def test_traced_values_are_not_checked_but_shapes_are():
     assert int(f(1.0)) >= 1
     with pytest.raises(ValueError, match="bandwidth: expected a scalar or shape"):
         jax.jit(lambda h: jaxshift.mean_shift(X, h).n_clusters)(np.ones(3))
+
+
+def test_a_spread_lost_to_the_float32_cast_is_named_as_such():
+    rng = np.random.default_rng(0)
+    far = rng.normal(size=(50, 2)) + 1e8  # float32 holds every 8th integer there: the columns collapse
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match="column 0 varies in float64 .* constant once cast to float32"):
+            jaxshift.mean_shift(far, 1.0)
+        with pytest.raises(ValueError, match="varies in float64"):
+            jaxshift.mean_shift(far, "auto")
+        near = rng.normal(size=(50, 2)) + 1e4  # rounded by the cast, not collapsed: accepted
+        assert int(jaxshift.mean_shift(near, 2.0).n_clusters) >= 1
+    constant = np.ones((50, 2)) * 1e8  # constant already in float64: not the cast's doing
+    with jax.enable_x64(False), pytest.raises(ValueError, match="every column is constant"):
+        jaxshift.mean_shift(constant, "scott")
