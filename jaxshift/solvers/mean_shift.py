@@ -142,8 +142,10 @@ def step(
     query_block: int = DEFAULT_QUERY_BLOCK,
     axis_name=None,
     cell_data: cells.CellData | None = None,
+    accelerate: bool = False,
 ) -> tuple[MeanShiftState, MeanShiftInfo]:
-    """Move every seed that is still active to the weighted mean of the data around it.
+    """Move every seed that is still active to the weighted mean of the data around it (with
+    ``accelerate``: one SQUAREM cycle of such steps, :func:`squarem_cycle`).
 
     Args:
       state: the current state.
@@ -155,9 +157,12 @@ def step(
         is replicated; see :mod:`jaxshift.reduce.sharding`).
       cell_data: the same data sorted into neighbour cells (:func:`jaxshift.reduce.cells.prepare_cells`,
         compact kernels): each block of seeds is then reduced over the data in its reach only.
+      accelerate: SQUAREM cycles instead of single steps (for the Gaussian kernel, whose steps
+        never lower the density the cycle's safeguard compares).
     """
-
     move = _mean_step(data, kernel, axis_name, cell_data)
+    if accelerate:
+        move = squarem_cycle(move, data.inv_bandwidth, tol)
     if cell_data is not None:
         state = resorted_when_thinned(state, cell_data)
     return _advance(state, move, tol=tol, inv_bandwidth=data.inv_bandwidth, query_block=query_block)
@@ -194,19 +199,11 @@ def _mean_step(data: PreparedData, kernel: Kernel, axis_name, cell_data):
     return move
 
 
-def accelerated_step(
-    state: MeanShiftState,
-    data: PreparedData,
-    *,
-    kernel: Kernel,
-    tol: float | Array = 1e-3,
-    query_block: int = DEFAULT_QUERY_BLOCK,
-    axis_name=None,
-    cell_data: cells.CellData | None = None,
-) -> tuple[MeanShiftState, MeanShiftInfo]:
-    """One SQUAREM cycle (Varadhan & Roland 2008) of every seed still active: Gaussian mean shift
-    is an EM algorithm (Carreira-Perpiñán 2007), whose linear convergence is slow when the
-    bandwidth is small against the clusters' spread (the step contracts the distance to a Gaussian
+def squarem_cycle(mean_step, scale, tol):
+    """``mean_step`` (``y -> (means, no data in reach, log kernel sum at y)``, as :func:`step`
+    takes it) made one SQUAREM cycle (Varadhan & Roland 2008), for :func:`_advance`. Gaussian
+    mean shift is an EM algorithm (Carreira-Perpiñán 2007), whose linear convergence is slow when
+    the bandwidth is small against the clusters' spread (the step contracts the distance to a Gaussian
     cluster's mode by ``σ² / (σ² + h²)``: ~0.95 for h = σ / 4.5, ~200 steps to ``tol``).
 
     From ``y0``: two steps ``y1 = F(y0)``, ``y2 = F(y1)``; with ``r = y1 - y0`` and
@@ -220,8 +217,6 @@ def accelerated_step(
     (``y1`` when ``‖y1 - y0‖`` is already that small). The fixed points are those of :func:`step`;
     a seed near the boundary of two basins may reach the other mode. One cycle costs three steps.
     """
-    mean_step = _mean_step(data, kernel, axis_name, cell_data)
-    scale = data.inv_bandwidth
 
     def move(y0):
         y1, empty, log0 = mean_step(y0)
@@ -240,7 +235,7 @@ def accelerated_step(
         log = jnp.where(first_done, log0, jnp.where(accept[:, 0], log3, log1))
         return new, empty, log, base
 
-    return _advance(state, move, tol=tol, inv_bandwidth=scale, query_block=query_block)
+    return move
 
 
 def _advance(state: MeanShiftState, move, *, tol, inv_bandwidth, query_block: int):
@@ -292,19 +287,25 @@ def run(
     cell_data: cells.CellData | None = None,
     accelerate: bool = False,
 ) -> tuple[MeanShiftState, MeanShiftInfo, Array]:
-    """:func:`step` (:func:`accelerated_step` with ``accelerate``) until every seed has converged
-    (or was dropped), or ``max_iter`` steps, on the loop driver (:func:`jaxshift.solvers.loop.run`).
+    """:func:`step` (SQUAREM cycles with ``accelerate``) until every seed has converged (or was
+    dropped), or ``max_iter`` steps, on the loop driver (:func:`jaxshift.solvers.loop.run`).
     ``progress`` (a token of :func:`~jaxshift.solvers.loop.progress_token`) reports
     ``(iteration, seeds still moving)``.
 
     Returns:
       ``(state, info, n_iter)``.
     """
-    one_step = accelerated_step if accelerate else step
 
     def advance(st):
-        return one_step(
-            st, data, kernel=kernel, tol=tol, query_block=query_block, axis_name=axis_name, cell_data=cell_data
+        return step(
+            st,
+            data,
+            kernel=kernel,
+            tol=tol,
+            query_block=query_block,
+            axis_name=axis_name,
+            cell_data=cell_data,
+            accelerate=accelerate,
         )
 
     return loop.run(advance, state, max_iter=max_iter, done=done, progress=progress, report_value=_report)
@@ -364,7 +365,7 @@ def climb(
     attention path of :func:`climb_attention`. With ``data_axis`` the data is split along that mesh
     axis (:func:`jax.shard_map`) and the seeds replicated: every device steps all seeds over its
     shard, the sums combined by ``psum``, so the states stay identical. ``accelerate`` (Gaussian,
-    not the attention path): SQUAREM cycles (:func:`accelerated_step`) instead of plain steps.
+    not the attention path): SQUAREM cycles (:func:`squarem_cycle`) instead of plain steps.
     """
     if weights is not None:
         weights = weights / jnp.max(weights)
