@@ -120,19 +120,12 @@ def test_optimizers_that_differ_are_never_confused():
 
 
 def test_a_new_progress_callable_does_not_recompile(monkeypatch):
-    static = (
-        "kernel",
-        "labels",
-        "cluster_all",
-        "max_clusters",
-        "query_block",
-        "data_block",
-        "backend",
-        "data_axis",
-        "accelerate",
-    )
     traced_at_most_once(
-        monkeypatch, clustering_api, "_solve_mean_shift", mean_shift_solver.solve, static_argnames=static
+        monkeypatch,
+        clustering_api,
+        "_solve_mean_shift",
+        mean_shift_solver.solve,
+        static_argnames=clustering_api.MEAN_SHIFT_STATIC,
     )
     calls = {"first": [], "second": []}
     for name in calls:
@@ -158,19 +151,12 @@ def test_quadrature_normalisers_of_user_kernels_match_the_closed_forms(name, dim
 def test_eager_calls_with_nearby_sizes_share_one_compilation(monkeypatch):
     # 57, 58 and 60 points (and 41 or 47 seeds) fall in one size class: one program, and each result
     # is the unpadded one (the padding rows have weight zero and the padding seeds are dropped)
-    static = (
-        "kernel",
-        "labels",
-        "cluster_all",
-        "max_clusters",
-        "query_block",
-        "data_block",
-        "backend",
-        "data_axis",
-        "accelerate",
-    )
     traced_at_most_once(
-        monkeypatch, clustering_api, "_solve_mean_shift", mean_shift_solver.solve, static_argnames=static
+        monkeypatch,
+        clustering_api,
+        "_solve_mean_shift",
+        mean_shift_solver.solve,
+        static_argnames=clustering_api.MEAN_SHIFT_STATIC,
     )
     for n in (57, 58, 60):
         result = jaxshift.mean_shift(X[:n], 0.8)
