@@ -504,8 +504,9 @@ def climb_in_chunks(
 ):
     """``jaxshift.mean_shift(X, bandwidth, seeds=seeds, labels="nearest", accelerate=accelerate)`` run as
     a series of calls of a few iterations each, every call starting from the previous one's modes, so
-    that Python answers Ctrl-C between calls (a compiled loop cannot be interrupted). The chunks are sized to take about
-    ``chunk_seconds`` (default :data:`CHUNK_SECONDS`); a new ``max_iter`` recompiles nothing.
+    that Python answers Ctrl-C between calls (a compiled loop cannot be interrupted). The chunks are
+    sized to take about ``chunk_seconds`` (default :data:`CHUNK_SECONDS`); a new ``max_iter``
+    recompiles nothing.
 
     A seed that has converged takes one more step at the start of each later chunk, which moves it
     by less than ``tol`` bandwidths (toward its mode); the clusters and labels are those of one call.

@@ -108,26 +108,27 @@ def as_points(x, name: str, *, dim: int | None = None):
     original = x
     x = jnp.asarray(x, dtype)
     if is_concrete(x):
-        bad = ~np.isfinite(np.asarray(x)).all(axis=1)
+        host = np.asarray(x)
+        bad = ~np.isfinite(host).all(axis=1)
         if bad.any():
             row = int(np.argmax(bad))
-            raise ValueError(f"{name}: row {row} is not finite ({np.asarray(x)[row].tolist()}); remove NaN/Inf rows")
-        _check_the_cast_kept_every_spread(original, x, name)
+            raise ValueError(f"{name}: row {row} is not finite ({host[row].tolist()}); remove NaN/Inf rows")
+        _check_the_cast_kept_every_spread(original, host, name)
     return x
 
 
-def _check_the_cast_kept_every_spread(original, cast, name: str) -> None:
+def _check_the_cast_kept_every_spread(original, cast: np.ndarray, name: str) -> None:
     """Data cast to a narrower float (float64 to float32 while JAX's 64-bit mode is off) can lose a
     column's whole spread: values at 1e8 that differ by less than 4 fall on one float32. The
     computation would then see a constant column; say what caused it instead."""
-    if not isinstance(original, np.ndarray) or original.dtype.itemsize <= np.dtype(cast.dtype).itemsize:
+    if not isinstance(original, np.ndarray) or original.dtype.itemsize <= cast.dtype.itemsize:
         return
     wide = np.ptp(original, axis=0)
-    narrow = np.ptp(np.asarray(cast), axis=0)
+    narrow = np.ptp(cast, axis=0)
     lost = (wide > 0) & (narrow == 0)
     if lost.any():
         j = int(np.argmax(lost))
-        narrow_name = np.dtype(cast.dtype).name
+        narrow_name = cast.dtype.name
         raise ValueError(
             f"{name}: column {j} varies in {original.dtype} (spread {float(wide[j]):.3g} at "
             f"{float(original[0, j]):.6g}) but is constant once cast to {narrow_name}, JAX's default "
