@@ -133,3 +133,28 @@ def test_the_pairwise_scalar_criterion_equals_the_blockwise_one():
         expected = float(gradient_cv.gradient_ucv(data, h, weights))
         found = float(gradient_cv.scalar_gradient_ucv(distances, h / spread, weights, 3))
         np.testing.assert_allclose(found, expected, rtol=1e-4)
+
+
+def test_auto_tests_each_mode_against_a_kept_parent():
+    # two lone points in the gap between two blobs, on the slopes of different blobs: tested against
+    # another spurious mode on the other blob's slope, the segment crosses the blobs' real valley and a
+    # one-point cluster passes; against the nearest mode kept (a blob) it has no valley
+    from jaxshift.api.significance import auto_merge
+    from jaxshift.kernels import get_kernel
+
+    rng = np.random.default_rng(0)
+    lone = [[-2.4, 3.0], [-2.1, 4.9]]
+    X = np.concatenate([rng.normal([0, 0], 1, (2000, 2)), rng.normal([0, 8], 1, (2000, 2)), lone])
+    result = jaxshift.mean_shift(X, 0.33)
+    assert int(result.n_clusters) == 4
+    found = jaxshift.mode_significance(X, result)
+    single, _ = jaxshift.merge_insignificant(result, found, 0.99)
+    assert int(single.n_clusters) == 3  # a cluster of one point kept, vouched for by another spurious mode
+    assert np.sort(np.asarray(single.cluster_sizes[:3]))[0] == 1
+    merged = auto_merge(X, result, None, kernel=get_kernel("gaussian"))
+    assert int(merged.n_clusters) == 2
+    np.testing.assert_array_equal(np.asarray(merged.cluster_sizes[:2]), [2001, 2001])  # a lone point each
+    merged_labels = np.asarray(merged.labels)
+    assert len(set(merged_labels[:2000])) == 1 and len(set(merged_labels[2000:4000])) == 1
+    assert merged_labels[0] != merged_labels[2000]
+    assert np.all(np.asarray(merged.auto.significance[:2]) >= 0.99)

@@ -24,13 +24,18 @@ MIN_TESTED = 32  # modes tested at least (padded): one compilation for every res
 TRACED_TESTED = 256  # under jit the number of clusters is unknown: the strongest this many are tested
 
 _significance = jax.jit(significance.mode_significance, static_argnames=("kernel", "n_boot", "segment_points"))
+_kept_significance = jax.jit(
+    significance.kept_significance, static_argnames=("kernel", "n_boot", "segment_points", "max_rounds")
+)
 _merge = jax.jit(significance.merge_roots)
 _merged_result = jax.jit(significance.merged_result, static_argnames=("tested",))
 
 
-def centre_significance(data, centers, n_clusters, bandwidth, *, kernel: Kernel, weights, n_boot: int, key):
+def centre_significance(data, centers, n_clusters, bandwidth, *, kernel: Kernel, weights, n_boot: int, key, level=None):
     """:func:`mode_significance` of the first ``n_clusters`` rows of ``centers`` (unvalidated;
-    the rows are padded to a power of two, at least ``MIN_TESTED``; ``TRACED_TESTED`` under jit)."""
+    the rows are padded to a power of two, at least ``MIN_TESTED``; ``TRACED_TESTED`` under jit);
+    with a ``level``, tested again against kept parents until the kept ones are significant
+    (:func:`jaxshift.density.significance.kept_significance`)."""
     rows = centers.shape[0]
     if v.is_concrete(n_clusters):
         k = sizes.power_of_two_rows(int(n_clusters), MIN_TESTED)
@@ -41,9 +46,11 @@ def centre_significance(data, centers, n_clusters, bandwidth, *, kernel: Kernel,
     elif k > rows:
         centers = jnp.concatenate([centers, jnp.zeros((k - rows, centers.shape[1]), centers.dtype)])
     valid = np.arange(k) < n_clusters if v.is_concrete(n_clusters) else jnp.arange(k) < n_clusters
-    return _significance(
-        data, jnp.asarray(centers[:k], data.dtype), valid, bandwidth, weights, key, kernel=kernel, n_boot=n_boot
-    )
+    modes = jnp.asarray(centers[:k], data.dtype)
+    if level is None:
+        return _significance(data, modes, valid, bandwidth, weights, key, kernel=kernel, n_boot=n_boot)
+    level = jnp.asarray(level, data.dtype)
+    return _kept_significance(data, modes, valid, bandwidth, weights, key, kernel=kernel, level=level, n_boot=n_boot)
 
 
 @sharding.follow_data("data", split=False)
@@ -126,12 +133,26 @@ def auto_merge(
     level: float = DEFAULT_LEVEL,
     rounded: bool = False,
 ) -> MeanShiftResult:
-    """``bandwidth="auto"``'s last step: ``result`` with its insignificant clusters merged
-    (:func:`mode_significance` with ``DEFAULT_REPLICATES`` replicates and the key 0, then
-    :func:`merge_insignificant` at ``level``), and its ``auto`` field saying what was done
-    (``selection``: the bandwidth selection's result, its objective ``-UCV₁``; ``rounded``: the
-    plug-in bandwidth was used, as for rounded data)."""
-    found = mode_significance(data, result, kernel=kernel, weights=weights)
+    """``bandwidth="auto"``'s last step: ``result`` with its insignificant clusters merged, and its
+    ``auto`` field saying what was done (``selection``: the bandwidth selection's result, its
+    objective ``-UCV₁``; ``rounded``: the plug-in bandwidth was used, as for rounded data).
+
+    The clusters are tested as :func:`mode_significance` does (``DEFAULT_REPLICATES`` replicates,
+    the key 0), then again, as long as modes are dropped, each kept one against its nearest higher
+    kept one (:func:`jaxshift.density.significance.kept_significance`), and those below ``level``
+    are merged (:func:`merge_insignificant`)."""
+    data = v.as_points(data, "data")
+    found = centre_significance(
+        data,
+        result.centers,
+        result.n_clusters,
+        result.bandwidth,
+        kernel=kernel,
+        weights=v.as_weights(weights, data.shape[0], data.dtype),
+        n_boot=DEFAULT_REPLICATES,
+        key=jax.random.key(0),
+        level=level,
+    )
     merged, kept = merge_insignificant(result, found, level)
     if selection is None:
         criterion, n_iter, converged = jnp.full((), jnp.nan, kept.dtype), jnp.zeros((), jnp.int32), jnp.ones((), bool)

@@ -77,15 +77,17 @@ def whitener(bandwidth: Array, dim: int):
     return lambda x: x / bandwidth
 
 
-def parents(modes: Array, density: Array, valid: Array) -> Array:
-    """(k,) the nearest valid mode of strictly higher density (ties: the lower index counts as
-    higher); itself for the highest and for invalid rows. ``modes`` in whitened units."""
+def parents(modes: Array, density: Array, valid: Array, candidates: Array | None = None) -> Array:
+    """(k,) the nearest valid mode of strictly higher density among ``candidates`` (default: all
+    valid ones; ties: the lower index counts as higher); itself for the highest and for invalid
+    rows. ``modes`` in whitened units."""
     k = modes.shape[0]
     index = jnp.arange(k)
+    candidates = valid if candidates is None else candidates & valid
     higher = (density[None, :] > density[:, None]) | (
         (density[None, :] == density[:, None]) & (index[None, :] < index[:, None])
     )
-    higher = higher & valid[None, :] & valid[:, None]
+    higher = higher & candidates[None, :] & valid[:, None]
     d2 = jnp.sum(jnp.square(modes[:, None, :] - modes[None, :, :]), axis=-1)
     d2 = jnp.where(higher, d2, jnp.inf)
     nearest = jnp.argmin(d2, axis=1).astype(jnp.int32)
@@ -128,8 +130,10 @@ def mode_significance(
     n_boot: int = DEFAULT_REPLICATES,
     segment_points: int = SEGMENT_POINTS,
     block: int = 1024,
+    candidates: Array | None = None,
 ) -> ModeSignificance:
-    """The valley bootstrap (module docstring) for ``k`` modes, of which the ``valid`` ones count."""
+    """The valley bootstrap (module docstring) for ``k`` modes, of which the ``valid`` ones count,
+    each tested against its nearest higher mode among ``candidates`` (default: the valid ones)."""
     n, dim = data.shape
     k = modes.shape[0]
     whiten = whitener(bandwidth, dim)
@@ -139,7 +143,7 @@ def mode_significance(
     options = dict(profile=profile, block=min(block, n))
     at_modes, _ = _bootstrap_densities(a, x, weights, key, n_boot=1, **options)
     density = jnp.where(valid, at_modes, 0.0)
-    parent = parents(a, density, valid)
+    parent = parents(a, density, valid, candidates)
     t = jnp.arange(1, segment_points + 1, dtype=data.dtype) / (segment_points + 1)
     segment = a[:, None, :] + t[None, :, None] * (a[parent] - a)[:, None, :]  # (k, L, d)
     queries = jnp.concatenate([a, segment.reshape(k * segment_points, dim)])
@@ -149,6 +153,52 @@ def mode_significance(
     fraction = jnp.mean(depth > 0, axis=1)
     is_root = parent == jnp.arange(k)
     return ModeSignificance(jnp.where(is_root, 1.0, fraction).astype(data.dtype), parent, density)
+
+
+def kept_significance(
+    data: Array,
+    modes: Array,
+    valid: Array,
+    bandwidth: Array,
+    weights: Array | None,
+    key: Array,
+    *,
+    kernel: Kernel,
+    level: Array,
+    n_boot: int = DEFAULT_REPLICATES,
+    segment_points: int = SEGMENT_POINTS,
+    block: int = 1024,
+    max_rounds: int = 8,
+) -> ModeSignificance:
+    """The valley bootstrap, repeated until every mode kept is significant against a kept parent.
+
+    The first round tests every mode against its nearest higher mode (:func:`mode_significance`);
+    then, as long as a round drops a mode, the modes still kept are tested again, each against its
+    nearest higher mode *among those kept*, and those below ``level`` are dropped. A spurious mode
+    can otherwise vouch for another: two lone tail points on the slopes of two different clusters
+    are each other's nearest higher mode, and the segment between them crosses the real valley
+    between the clusters. A dropped mode keeps the significance and parent of the round that
+    dropped it (its parent was kept then), so :func:`merge_roots` at ``level`` merges along those
+    parents. Each round is one bootstrap pass with the same draws (``key``); at most ``max_rounds``."""
+    options = dict(kernel=kernel, n_boot=n_boot, segment_points=segment_points, block=block)
+    first = mode_significance(data, modes, valid, bandwidth, weights, key, **options)
+    kept = valid & (first.significance >= level)
+
+    def again(carry):
+        changed, rounds, _, _, _ = carry
+        return changed & (rounds < max_rounds)
+
+    def round_(carry):
+        _, rounds, kept, significance, parent = carry
+        found = mode_significance(data, modes, valid, bandwidth, weights, key, candidates=kept, **options)
+        significance = jnp.where(kept, found.significance, significance)
+        parent = jnp.where(kept, found.parent, parent)
+        still = kept & (found.significance >= level)
+        return jnp.any(still != kept), rounds + 1, still, significance, parent
+
+    start = (jnp.any(kept != valid), jnp.ones((), jnp.int32), kept, first.significance, first.parent)
+    _, _, _, significance, parent = jax.lax.while_loop(again, round_, start)
+    return ModeSignificance(significance, parent, first.density)
 
 
 def merge_roots(significance: Array, parent: Array, level: float | Array) -> Array:
