@@ -243,7 +243,8 @@ class MeanShift(ClusterMixin, BaseEstimator):
 
     def _merge_insignificant(self, X, bandwidth):
         """``"auto"``: each centre whose bootstrap significance is below the level merged into its
-        parent (see :func:`jaxshift.mode_significance`), its points relabelled."""
+        parent (see :func:`jaxshift.mode_significance`; the kept ones tested again against kept
+        parents, as ``mean_shift``'s ``"auto"``), its points relabelled."""
         centers = self.cluster_centers_
         k = len(centers)
         found = centre_significance(
@@ -255,6 +256,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
             weights=None,
             n_boot=DEFAULT_REPLICATES,
             key=jax.random.key(0),
+            level=DEFAULT_LEVEL,
         )
         roots = np.asarray(_merge_roots(found.significance, found.parent, DEFAULT_LEVEL))[:k]
         kept = roots == np.arange(k)
