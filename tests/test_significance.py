@@ -136,9 +136,10 @@ def test_the_pairwise_scalar_criterion_equals_the_blockwise_one():
 
 
 def test_auto_tests_each_mode_against_a_kept_parent():
-    # two lone points in the gap between two blobs, on the slopes of different blobs: tested against
-    # another spurious mode on the other blob's slope, the segment crosses the blobs' real valley and a
-    # one-point cluster passes; against the nearest mode kept (a blob) it has no valley
+    # two blobs 8 apart at a small bandwidth: a one-point tail mode of one blob has as its nearest higher
+    # mode a spurious three-point mode of the other; the segment between them crosses the blobs' real
+    # valley, so the single pass keeps it; against the nearest kept mode (a blob) it has no valley.
+    # (The two added points end up in the blobs.)
     from jaxshift.api.significance import auto_merge
     from jaxshift.kernels import get_kernel
 
@@ -153,7 +154,7 @@ def test_auto_tests_each_mode_against_a_kept_parent():
     assert np.sort(np.asarray(single.cluster_sizes[:3]))[0] == 1
     merged = auto_merge(X, result, None, kernel=get_kernel("gaussian"))
     assert int(merged.n_clusters) == 2
-    np.testing.assert_array_equal(np.asarray(merged.cluster_sizes[:2]), [2001, 2001])  # a lone point each
+    np.testing.assert_array_equal(np.asarray(merged.cluster_sizes[:2]), [2001, 2001])
     merged_labels = np.asarray(merged.labels)
     assert len(set(merged_labels[:2000])) == 1 and len(set(merged_labels[2000:4000])) == 1
     assert merged_labels[0] != merged_labels[2000]

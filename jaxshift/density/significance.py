@@ -175,11 +175,13 @@ def kept_significance(
     The first round tests every mode against its nearest higher mode (:func:`mode_significance`);
     then, as long as a round drops a mode, the modes still kept are tested again, each against its
     nearest higher mode *among those kept*, and those below ``level`` are dropped. A spurious mode
-    can otherwise vouch for another: two lone tail points on the slopes of two different clusters
-    are each other's nearest higher mode, and the segment between them crosses the real valley
-    between the clusters. A dropped mode keeps the significance and parent of the round that
-    dropped it (its parent was kept then), so :func:`merge_roots` at ``level`` merges along those
-    parents. Each round is one bootstrap pass with the same draws (``key``); at most ``max_rounds``."""
+    can otherwise vouch for another: a lone tail point of one cluster whose nearest higher mode is
+    a spurious mode on another cluster's slope passes, as the segment between them crosses the real
+    valley between the clusters. If ``max_rounds`` is reached, a kept mode's parent may have been
+    dropped in the last round (the merge is still well defined). A dropped mode keeps the
+    significance and parent of the round that dropped it (its parent was kept then), so
+    :func:`merge_roots` at ``level`` merges along those parents. Each round is one bootstrap pass
+    with the same draws (``key``); at most ``max_rounds``."""
     options = dict(kernel=kernel, n_boot=n_boot, segment_points=segment_points, block=block)
     first = mode_significance(data, modes, valid, bandwidth, weights, key, **options)
     kept = valid & (first.significance >= level)
