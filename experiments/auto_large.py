@@ -26,10 +26,10 @@ import time
 
 import numpy as np
 from _common import write_result
+from auto_heldout import describe
 from scipy import stats
 from sklearn.cluster import MeanShift, estimate_bandwidth
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
 
 import jaxshift
 
@@ -72,14 +72,6 @@ def second_suite():
     X, y = make_blobs(n_samples=n, centers=[[0, 0], [2.8, 0]], random_state=33)
     out.append(("two blobs 2.8 sd apart, 2-D", X, y))
     return out
-
-
-def describe(labels, y):
-    labels = np.asarray(labels)
-    sizes = np.bincount(labels[labels >= 0])
-    share = sizes.max() / len(labels)
-    ari = "" if y is None else f", ARI {adjusted_rand_score(y, labels):.3f}"
-    return f"{len(sizes)} ({share:.0%}{ari})"
 
 
 def main() -> None:
