@@ -2,6 +2,7 @@
 cluster, separated clusters are kept and reported as significant, repeated fits do not recompile."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import stats
@@ -159,3 +160,55 @@ def test_auto_tests_each_mode_against_a_kept_parent():
     assert len(set(merged_labels[:2000])) == 1 and len(set(merged_labels[2000:4000])) == 1
     assert merged_labels[0] != merged_labels[2000]
     assert np.all(np.asarray(merged.auto.significance[:2]) >= 0.99)
+
+
+def test_drop_in_merges_against_kept_parents():
+    # the same data through the drop-in's "auto" merge, at the same bandwidth (its selection bypassed)
+    rng = np.random.default_rng(0)
+    lone = [[-2.4, 3.0], [-2.1, 4.9]]
+    X = np.concatenate([rng.normal([0, 0], 1, (2000, 2)), rng.normal([0, 8], 1, (2000, 2)), lone])
+    model = MeanShift(kernel="gaussian", bandwidth=0.33).fit(X)
+    assert len(model.cluster_centers_) >= 3
+    model._merge_insignificant(X, 0.33)
+    assert len(model.cluster_centers_) == 2
+    np.testing.assert_array_equal(np.bincount(model.labels_), [2001, 2001])
+    assert len(set(model.labels_[:2000])) == 1 and model.labels_[0] != model.labels_[2000]
+    assert np.all(model.cluster_significance_ >= 0.99)
+
+
+def _rounds_by_hand(X, modes, valid, h, key, level, max_rounds):
+    """kept_significance written as a plain loop over rounds of mode_significance."""
+    from jaxshift.density.significance import mode_significance
+    from jaxshift.kernels import get_kernel
+
+    gaussian = get_kernel("gaussian")
+    first = mode_significance(X, modes, valid, h, None, key, kernel=gaussian)
+    significance, parent = np.asarray(first.significance), np.asarray(first.parent)
+    kept = np.asarray(valid) & (significance >= level)
+    changed, rounds = bool(np.any(kept != np.asarray(valid))), 1
+    while changed and rounds < max_rounds:
+        found = mode_significance(X, modes, valid, h, None, key, kernel=gaussian, candidates=jnp.asarray(kept))
+        significance = np.where(kept, np.asarray(found.significance), significance)
+        parent = np.where(kept, np.asarray(found.parent), parent)
+        still = kept & (np.asarray(found.significance) >= level)
+        changed, kept, rounds = bool(np.any(still != kept)), still, rounds + 1
+    return significance, parent, rounds
+
+
+@pytest.mark.parametrize("max_rounds", [2, 8])
+def test_kept_significance_is_rounds_of_the_single_pass(max_rounds):
+    # a Student t(3) sample at a small bandwidth: 91 modes, whose kept set settles after 5 rounds
+    from jaxshift.density.significance import kept_significance
+    from jaxshift.kernels import get_kernel
+
+    X = jnp.asarray(np.random.default_rng(5).standard_t(3, size=(1000, 2)))
+    result = jaxshift.mean_shift(X, 0.2)
+    k = int(result.n_clusters)
+    modes, valid, h, key = result.centers[:k], jnp.ones(k, bool), jnp.asarray(0.2), jax.random.key(0)
+    significance, parent, rounds = _rounds_by_hand(X, modes, valid, h, key, 0.99, max_rounds)
+    assert rounds == min(5, max_rounds)
+    found = kept_significance(
+        X, modes, valid, h, None, key, kernel=get_kernel("gaussian"), level=jnp.asarray(0.99), max_rounds=max_rounds
+    )
+    np.testing.assert_array_equal(np.asarray(found.significance), significance)
+    np.testing.assert_array_equal(np.asarray(found.parent), parent)

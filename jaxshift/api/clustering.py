@@ -121,7 +121,8 @@ def mean_shift(
         so it can be ``vmap``-ped, ``jit``-ted over and differentiated.
         Or a name: ``"auto"`` (the minimiser of the cross-validation criterion for the density
         gradient, then every cluster whose bootstrap significance is below 0.99 merged into its
-        nearest cluster of higher density, see :func:`jaxshift.mode_significance`; the result's
+        nearest kept cluster of higher density, the kept ones tested again against their nearest
+        kept parent until none drops, see :func:`jaxshift.mode_significance` for one pass; the result's
         ``auto`` field, a :class:`~jaxshift.AutoReport`, gives the bandwidth, the criterion, the
         optimiser's steps and convergence, and each cluster's significance) or a rule of thumb
         (``"scott"``, ``"silverman"``, ``"normal_gradient"``), each converted to ``kernel`` by

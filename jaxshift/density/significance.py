@@ -20,6 +20,9 @@ points only, so all ``B`` of them are one product of a ``(k(L+1), block)`` kerne
 
 :func:`merge_roots` merges each mode whose significance is below a level into its parent (one
 pass, by pointer jumping: a chain of insignificant modes ends at the first significant one).
+:func:`kept_significance` (what ``bandwidth="auto"`` and the scikit-learn drop-in use) repeats the
+test until every mode kept is significant against a parent that is kept too: a spurious mode
+cannot vouch for another.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ class ModeSignificance(NamedTuple):
     """What the valley bootstrap finds for each of ``k`` modes."""
 
     significance: Array  # shape=(k,): fraction of replicates with a valley to the parent; 1 for the highest mode
-    parent: Array  # shape=(k,), int32: the nearest mode of higher density (itself for the highest, and invalid rows)
+    parent: (
+        Array  # shape=(k,), int32: nearest higher (kept: kept_significance) mode; itself for the highest, invalid rows
+    )
     density: Array  # shape=(k,): the KDE at each mode, up to a constant factor (0 for invalid rows)
 
 
