@@ -63,7 +63,8 @@ def _cells_start(X):
     data = prepare_data(X, RADIUS, None)
     cell_data = cells.prepare_cells(data)
     state = ms.init(X, data)
-    return data, cell_data, state._replace(order=cells.seed_order(state.position, cell_data))
+    order, codes = cells.seed_order(state.position, cell_data)
+    return data, cell_data, state._replace(order=order, codes=codes)
 
 
 @jax.jit

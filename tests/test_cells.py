@@ -117,17 +117,59 @@ def test_mean_shift_climbs_as_the_blockwise_path(monkeypatch, name, dim):
     assert int(climb.n_iter) == int(n_iter) > 1
 
 
-def test_seeds_are_ordered_anew_by_position_once_half_of_them_have_stopped():
+def test_seeds_are_ordered_anew_while_most_move_and_when_half_of_them_have_stopped():
     rng = np.random.default_rng(3)
     X = jnp.asarray(rng.normal(size=(400, 2)))
     data = prepare_data(X, 0.5, None)
     cell_data = cells.prepare_cells(data)
     state = mean_shift.init(X, data)  # in the seeds' own order, not along the curve
     moved = state._replace(position=state.position[::-1])
-    fewer = moved._replace(converged=jnp.arange(400) < 199)  # 201 of 400 still moving: kept
-    np.testing.assert_array_equal(mean_shift.resorted_when_thinned(fewer, cell_data).order, fewer.order)
-    half = moved._replace(converged=jnp.arange(400) < 200)  # 200 of 400: ordered by where they are now
-    resorted = mean_shift.resorted_when_thinned(half, cell_data)
-    np.testing.assert_array_equal(resorted.order, cells.seed_order(moved.position, cell_data))
+    fresh = moved  # no step taken yet: the order is the one the seeds were given
+    np.testing.assert_array_equal(mean_shift.resorted_when_thinned(fresh, cell_data).order, fresh.order)
+    stepped = moved._replace(seed_steps=jnp.ones(400, jnp.int32), ordered_for=jnp.asarray(300, jnp.int32))
+    order, codes = cells.seed_order(moved.position, cell_data)
+    # 200 of 400 still move (half): ordered by where they are now, whatever the last ordering
+    most = stepped._replace(converged=jnp.arange(400) < 200)
+    resorted = mean_shift.resorted_when_thinned(most, cell_data)
+    np.testing.assert_array_equal(resorted.order, order)
+    np.testing.assert_array_equal(resorted.codes, codes)
     assert int(resorted.ordered_for) == 200
     assert not np.array_equal(resorted.order, state.order)
+    # fewer than half move: only once those moving at the last ordering (300) have halved
+    kept = stepped._replace(converged=jnp.arange(400) < 249)  # 151 moving
+    np.testing.assert_array_equal(mean_shift.resorted_when_thinned(kept, cell_data).order, kept.order)
+    halved = stepped._replace(converged=jnp.arange(400) < 250)  # 150 moving
+    np.testing.assert_array_equal(mean_shift.resorted_when_thinned(halved, cell_data).order, order)
+    np.testing.assert_array_equal(np.asarray(codes), np.sort(np.asarray(cells.seed_codes(moved.position, cell_data))))
+
+
+def test_blocks_never_straddle_two_piles_of_seeds():
+    # seeds gathered at three modes (300, 300 and 100 seeds) and 7 stragglers: the plain layout
+    # (64 consecutive seeds along the curve) has blocks holding two modes' seeds, boxes several
+    # bandwidths wide; the layout keeps each block within one cell of the curve's quadtree
+    rng = np.random.default_rng(0)
+    X = jnp.asarray(rng.normal(size=(2000, 2)) * 4.0)
+    data = prepare_data(X, 1.0, None)
+    cell_data = cells.prepare_cells(data)
+    piles = [np.array([-6.0, 1.0]), np.array([5.0, 5.0]), np.array([2.0, -7.0])]
+    parts = [p + 1e-3 * rng.normal(size=(k, 2)) for p, k in zip(piles, (300, 300, 100), strict=True)]
+    seeds = jnp.asarray(np.concatenate(parts + [rng.uniform(-8, 8, (7, 2))]))
+    position = seeds - data.origin
+    m, block = position.shape[0], 64
+    order, codes = cells.seed_order(position, cell_data)
+    active = jnp.asarray(rng.random(m) < 0.9)
+    slots, n_blocks = cells.block_layout(order, codes, active, block, 2)
+    slots, n_blocks = np.asarray(slots), int(n_blocks)
+    used = slots[: n_blocks * block]
+    assert np.all(slots[n_blocks * block :] == m)
+    np.testing.assert_array_equal(np.sort(used[used < m]), np.flatnonzero(np.asarray(active)))
+    plain = -(-int(np.sum(active)) // block)
+    assert plain <= n_blocks <= plain + max(plain // cells.EXTRA_BLOCKS, cells.MIN_EXTRA_BLOCKS)
+    blocks = used.reshape(n_blocks, block)
+    assert np.all(blocks[:, 0] < m)  # every block starts with a seed
+    widths = [np.ptp(np.asarray(position)[b[b < m]], axis=0).max() for b in blocks]
+    assert max(widths) <= 1.0  # within one cell of at most one bandwidth (32 bands of 1/32)
+    # the plain layout, for contrast: a block spans two piles
+    ranks = np.flatnonzero(np.asarray(active)[np.asarray(order)])
+    plain_blocks = [np.asarray(order)[ranks[i : i + block]] for i in range(0, len(ranks), block)]
+    assert max(np.ptp(np.asarray(position)[b], axis=0).max() for b in plain_blocks) > 5.0

@@ -15,7 +15,8 @@ by binary search, and only those are read:
   ``L² = 1 - g²`` and ``g`` the band's smallest distance from the box: one contiguous range.
 - The ranges of a group are concatenated and read in chunks of a static size (gathered by index);
   each chunk is one dense ``queries × chunk`` tile with exactly the blockwise path's distance and
-  profile, so every pair in reach is evaluated the same way and the others are never read.
+  profile (weighed by a matrix product), so every pair in reach is evaluated the same way and the
+  others are never read.
   Static shapes throughout: the counts of bands, groups and chunks are dynamic trip counts of
   ``fori_loop`` s, the tiles and groups fixed in size.
 
@@ -54,10 +55,22 @@ Why this design (measured on 2-D blobs, flat radius 1.5 standard deviations, eve
 - Bands of 1/32 bandwidth in 2-D (the interior then misses ~``4 s / π`` = 4% of the ball per
   seed); 1/8 in 3-D, where the bands in reach of a block grow as the square: 4e3 bands of 1/32.
 
+- Blocks are kept within cells of the curve's quadtree (:func:`block_layout`): once the seeds
+  gather at their modes, a block holding the last seeds of one mode and the first of the next is
+  a box bandwidths wide that reads everything in its reach (at 1e6 points, blocks reading 10-50x
+  the median, which dominated the mean).
+- The seeds are re-ordered by their current positions before every step while most of them move
+  (:func:`jaxshift.solvers.mean_shift.resorted_when_thinned`): their boxes then shrink as the
+  seeds converge (median box 0.12 bandwidths at the first step, 0.005 at the eighth).
+- Tiles of 2048 points weighed by a matrix product: 1.5x the blocks per second of tiles of 512
+  weighed by the fused multiply-reduce, at 1e6 points. The tile's distances by direct differences:
+  the centred matrix product (as the blockwise path's above 8 dimensions) was 2x slower here, in
+  place (XLA fuses the direct differences into the tile's producer).
+
 At 1e6 points (five blobs, ~1e5 neighbours per point) the whole climb with every point a seed
 took 611 s at first (~3e10 pairs per step in the first ten steps at ~8e8 pairs/s); 103-164 s with
-the flat profile as a compare-and-select and the seeds re-ordered as they stop
-(:func:`jaxshift.solvers.mean_shift.resorted_when_thinned`).
+the flat profile as a compare-and-select and the seeds re-ordered when half of them have stopped;
+about 60 s with the three items above (results/2026-11-29-bench-exact-1e6-big.md).
 
 Mean shift takes this path for compact kernels from 4096 data points
 (``solvers.mean_shift.CELLS_MIN_POINTS``): below, the blockwise path is as fast and compiles sooner.
@@ -73,14 +86,14 @@ import jax
 import jax.numpy as jnp
 
 from jaxshift.kernels import Kernel, get_kernel
-from jaxshift.reduce.blockwise import KernelSums, PreparedData, _weigh, squared_distances, to_units
+from jaxshift.reduce.blockwise import KernelSums, PreparedData, squared_distances, to_units
 
 Array = jax.Array
 
 MAX_DIM = 3  # above this the bands in reach of a block are too many: the blockwise path is used
-DEFAULT_CHUNK = 512  # points read per tile
+DEFAULT_CHUNK = 2048  # points read per tile
 QUERY_BLOCK = 256  # seeds per block: smaller boxes read fewer pairs, more blocks cost more searches
-BAND_GROUP = 256  # bands whose ranges are found at once (a block reaching more visits them in groups)
+BAND_GROUP = 128  # bands whose ranges are found at once (a block reaching more visits them in groups)
 _KEY_LIMIT = 2**30  # bands in the grid: keys stay in int32
 _MARGIN = 64.0  # the geometric bounds are widened by this many ulps of the largest coordinate
 _RELATIVE_MARGIN = 1e-4  # ... and the ball's squared radius by this much (r = 1 ± this)
@@ -197,19 +210,87 @@ def _segmented_cumsum(values: Array, first: Array) -> Array:
     return prefix.reshape(rows * width, k)[:n]
 
 
-def seed_order(positions: Array, data: CellData) -> Array:
-    """An order of (m, d) positions (relative to the data's origin, in the data's units) along a
-    space-filling curve on cells of the bands' side, so that blocks of consecutive seeds are small
-    boxes: Hilbert's in 2-D (no jumps: at a million points its blocks read half the pairs of a
-    Morton order's), Morton's otherwise."""
+def seed_codes(positions: Array, data: CellData) -> Array:
+    """(m,) uint32: the index of each of the (m, d) positions (relative to the data's origin, in
+    the data's units) along a space-filling curve on cells of the bands' side, so that blocks of
+    consecutive seeds are small boxes: Hilbert's in 2-D (no jumps: at a million points its blocks
+    read half the pairs of a Morton order's), Morton's otherwise. Both are quadtree (octree)
+    orders: ``code >> (d · j)`` numbers the cells ``2^j`` times as wide."""
     m, dim = positions.shape
     scaled = to_units(positions, data.unit_exponent) * jnp.broadcast_to(data.factor, (dim,))
     side = jnp.min(data.side) if dim > 1 else jnp.ones((), scaled.dtype)
     bits = max(1, 30 // dim)
     cells = jnp.floor((scaled - jnp.min(scaled, axis=0)) / side)
     cells = jnp.clip(cells, 0, 2**bits - 1).astype(jnp.uint32)
-    code = _hilbert(cells[:, 0], cells[:, 1], bits) if dim == 2 else _morton(cells, bits)
-    return jnp.argsort(code, stable=True).astype(jnp.int32)
+    return _hilbert(cells[:, 0], cells[:, 1], bits) if dim == 2 else _morton(cells, bits)
+
+
+def seed_order(positions: Array, data: CellData) -> tuple[Array, Array]:
+    """``(order, codes)``: the positions' order along the curve of :func:`seed_codes`, and their
+    codes in that order (non-decreasing)."""
+    codes = seed_codes(positions, data)
+    order = jnp.argsort(codes, stable=True).astype(jnp.int32)
+    return order, codes[order]
+
+
+CUT_LEVELS = 6  # cells of 1, 2, ..., 32 bands' sides: the cells a block may be kept within
+EXTRA_BLOCKS = 8  # cutting blocks at cells may add at most 1 / EXTRA_BLOCKS of the blocks ...
+MIN_EXTRA_BLOCKS = 16  # ... or this many, whichever is more
+
+
+def _extra_blocks(blocks):
+    return jnp.maximum(blocks // EXTRA_BLOCKS, MIN_EXTRA_BLOCKS)
+
+
+def extra_slots(m: int, block: int) -> int:
+    """Slots beyond ``m`` (rounded up to whole blocks) that :func:`block_layout` may use."""
+    return (max(-(-m // block) // EXTRA_BLOCKS, MIN_EXTRA_BLOCKS) + 1) * block
+
+
+def block_layout(order: Array, codes: Array, active: Array, block: int, dim: int) -> tuple[Array, Array]:
+    """``(slots, n_blocks)``: the active seeds gathered in ``order`` into blocks of ``block`` slots
+    (``m``: empty), no block straddling two cells of the finest level of the curve's quadtree
+    (octree) at which that adds at most ``1 / EXTRA_BLOCKS`` of the blocks (or ``MIN_EXTRA_BLOCKS``).
+
+    Blocks of consecutive seeds are small boxes, except those that straddle a gap: once the
+    seeds gather at a few modes, a block holding the last seeds of one mode and the first of the
+    next is a box several bandwidths wide, which reads all the data in its reach point by point
+    (at 1e6 points, blocks reading 20-60x the median). Kept within a cell ``c`` bands wide, a
+    block's box is at most ``c`` wide.
+
+    Args:
+      order: (m,) int32, the seeds' order; ``codes`` (m,) their codes in that order (:func:`seed_order`).
+      active: (m,) bool, the seeds to gather (indexed by seed).
+      block: slots per block.
+      dim: the seeds' dimension (the curve's code has ``dim`` bits per level).
+    """
+    m = order.shape[0]
+    (ranks,) = jnp.nonzero(active[order], size=m, fill_value=m)
+    seeds = jnp.concatenate([order, jnp.full((1,), m, jnp.int32)])[ranks]
+    count = jnp.sum(active, dtype=jnp.int32)
+    at = jnp.arange(m, dtype=jnp.int32)
+    real = at < count
+    code = jnp.concatenate([codes, jnp.zeros((1,), codes.dtype)])[ranks]
+    plain = (count + block - 1) // block
+
+    def new_cell(shift):
+        cell = code >> shift
+        return real & ((at == 0) | (cell != jnp.roll(cell, 1)))
+
+    # the finest level with at most _extra_blocks(plain) cells (each adds at most one block)
+    shift = jnp.uint32(CUT_LEVELS * dim)  # beyond the levels: no cut
+    for level in reversed(range(CUT_LEVELS)):
+        cells_in = jnp.sum(new_cell(jnp.uint32(level * dim)), dtype=jnp.int32)
+        shift = jnp.where(cells_in <= _extra_blocks(plain), jnp.uint32(level * dim), shift)
+    new = new_cell(shift) & (shift < CUT_LEVELS * dim) | (real & (at == 0))
+    rank = at - jax.lax.cummax(jnp.where(new, at, 0))
+    first = real & (rank % block == 0)
+    index = jnp.cumsum(first, dtype=jnp.int32) - 1
+    slot = jnp.where(real, index * block + rank % block, -1)
+    n_blocks = jnp.sum(first, dtype=jnp.int32)
+    size = m + extra_slots(m, block)
+    slots = jnp.full((size,), m, jnp.int32).at[jnp.where(slot < 0, size, slot)].set(seeds, mode="drop")
+    return slots, n_blocks
 
 
 def _morton(cells: Array, bits: int) -> Array:
@@ -297,8 +378,8 @@ def cell_sums(
             index = jnp.where(real, index, 0)
             x = data.points[index]
             values = jnp.where(real[:, None], data.values[index, :width], 0.0)
-            p = fn(squared_distances(y, x.T, data.factor))
-            return tiles + _weigh(p, values.T, with_moment)
+            p = fn(_distances(y, x, data.factor))
+            return tiles + _weigh_tile(p, values)
 
         tiles = jax.lax.fori_loop(0, (total + chunk - 1) // chunk, read_chunk, tiles)
         return tiles, inner + interior
@@ -308,6 +389,17 @@ def cell_sums(
     tiles, inner = jax.lax.fori_loop(0, n_groups, visit_group, start)
     acc = tiles + zero_value * inner[None, :]
     return KernelSums(jnp.zeros((q,), dtype), acc[:, 0], acc[:, 1:] if with_moment else None)
+
+
+def _distances(y: Array, x: Array, factor: Array) -> Array:
+    return squared_distances(y, x.T, factor)
+
+
+def _weigh_tile(p: Array, values: Array) -> Array:
+    """``p @ values``: (q, c) kernel values times (c, width) rows ``[w, w·x]``. A matrix product:
+    with tiles of 2048 points, 1.3x the blocks per second of the blockwise path's fused
+    multiply-reduce (:func:`~jaxshift.reduce.blockwise._weigh`), measured at 1e6 points."""
+    return jnp.matmul(p, values, precision=jax.lax.Precision.HIGHEST)
 
 
 class _Plan(NamedTuple):

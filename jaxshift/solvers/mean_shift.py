@@ -60,6 +60,7 @@ class MeanShiftState(NamedTuple):
     seed_steps: Array  # shape=(m,), int32: steps taken by each seed
     order: Array  # shape=(m,), int32: the order in which seeds are gathered into blocks
     ordered_for: Array  # shape=(), int32: seeds moving when ``order`` was last made (neighbour cells re-sort)
+    codes: Array  # shape=(m,), uint32: the seeds' codes along the neighbour cells' curve, in ``order`` (else 0)
 
 
 class MeanShiftInfo(NamedTuple):
@@ -116,6 +117,7 @@ def init(seeds: Array, data: PreparedData, *, spatially_ordered: bool = False) -
         seed_steps=jnp.zeros((m,), jnp.int32),
         order=order,
         ordered_for=jnp.asarray(m, jnp.int32),
+        codes=jnp.zeros((m,), jnp.uint32),
     )
 
 
@@ -163,25 +165,36 @@ def step(
     move = _mean_step(data, kernel, axis_name, cell_data)
     if accelerate:
         move = squarem_cycle(move, data.inv_bandwidth, tol)
+    layout = None
     if cell_data is not None:
         state = resorted_when_thinned(state, cell_data)
-    return _advance(state, move, tol=tol, inv_bandwidth=data.inv_bandwidth, query_block=query_block)
+        dim = state.position.shape[1]
+        layout = lambda st, block: cells.block_layout(st.order, st.codes, _moving(st), block, dim)  # noqa: E731
+    return _advance(state, move, tol=tol, inv_bandwidth=data.inv_bandwidth, query_block=query_block, layout=layout)
 
 
 def resorted_when_thinned(state: MeanShiftState, cell_data: cells.CellData) -> MeanShiftState:
-    """The seeds' order made anew from their current positions once half of those moving at the
-    last ordering have stopped: the seeds left moving are gathered in order into blocks, and
-    blocks of seeds far apart in the old order are wide boxes, which read most of the data in
-    their reach (see :mod:`jaxshift.reduce.cells`). At 1e6 points in five blobs, every point a
-    seed, the late steps (a few thousand seeds moving) took ~1.2 s each in the old order, ~0.1 s
-    in the new; the whole climb 197 s, then 103 s. Each ordering sorts every seed: it is made
-    only when the seeds moving have halved, a dozen times in a climb."""
+    """The seeds' order (and codes) made anew from their current positions before every step
+    while at least half of the seeds move, and after that once half of those moving at the last
+    ordering have stopped.
+
+    The seeds are gathered in order into blocks, and a block is a small box only if its seeds are
+    near each other *now*: as the seeds climb, neighbours in the first order drift apart and their
+    blocks' boxes, which read all the data in their reach, widen (see :mod:`jaxshift.reduce.cells`).
+    At 1e6 points in five blobs, every point a seed, re-ordering when the seeds moving had halved
+    took the late steps (a few thousand seeds moving) from ~1.2 s to ~0.1 s; re-ordering every
+    step while they nearly all move (about ten steps) took the median block from ~23e3 to ~7e3
+    points read. A re-ordering sorts every seed (~0.2 s at 1e6), a few percent of such a step."""
     moving = jnp.sum(_moving(state), dtype=jnp.int32)
 
     def resort(st):
-        return st._replace(order=cells.seed_order(st.position, cell_data), ordered_for=moving)
+        order, codes = cells.seed_order(st.position, cell_data)
+        return st._replace(order=order, codes=codes, ordered_for=moving)
 
-    return jax.lax.cond(2 * moving <= state.ordered_for, resort, lambda st: st, state)
+    m = state.position.shape[0]
+    stepped = jnp.max(state.seed_steps, initial=0) > 0  # before the first step the order is fresh
+    bulk = stepped & (2 * moving >= m)
+    return jax.lax.cond(bulk | (2 * moving <= state.ordered_for), resort, lambda st: st, state)
 
 
 def _mean_step(data: PreparedData, kernel: Kernel, axis_name, cell_data):
@@ -238,19 +251,23 @@ def squarem_cycle(mean_step, scale, tol):
     return move
 
 
-def _advance(state: MeanShiftState, move, *, tol, inv_bandwidth, query_block: int):
+def _advance(state: MeanShiftState, move, *, tol, inv_bandwidth, query_block: int, layout=None):
     """One step of the seeds still active, gathered in ``state.order`` into blocks of
     ``query_block``, by ``move``: ``move(y)`` takes a (q, d) block of positions and returns their
     new positions, whether each had no data in reach (then it is dropped), the log kernel sum, and
     optionally the positions the last step started from (the shift that decides convergence is
-    measured from them; default ``y``)."""
+    measured from them; default ``y``). ``layout(state, block)``, if given, returns the blocks'
+    ``(slots, n_blocks)`` instead (:func:`jaxshift.reduce.cells.block_layout`)."""
     m = state.position.shape[0]
     block = max(1, min(query_block, m))
-    n_slots = -(-m // block) * block
-    active = _moving(state)
-    (ranks,) = jnp.nonzero(active[state.order], size=n_slots, fill_value=m)
-    slots = jnp.concatenate([state.order, jnp.full((1,), m, jnp.int32)])[ranks]  # m = out of range: dropped
-    n_blocks = -(-jnp.sum(active, dtype=jnp.int32) // block)
+    if layout is None:
+        n_slots = -(-m // block) * block
+        active = _moving(state)
+        (ranks,) = jnp.nonzero(active[state.order], size=n_slots, fill_value=m)
+        slots = jnp.concatenate([state.order, jnp.full((1,), m, jnp.int32)])[ranks]  # m = out of range: dropped
+        n_blocks = -(-jnp.sum(active, dtype=jnp.int32) // block)
+    else:
+        slots, n_blocks = layout(state, block)
 
     def move_block(b, st: MeanShiftState) -> MeanShiftState:
         index = jax.lax.dynamic_slice(slots, (b * block,), (block,))
@@ -435,7 +452,8 @@ def start(seeds: Array, data: PreparedData, layout: dict, *, kernel: Kernel) -> 
     if cell_data is None:
         return init(seeds, data, spatially_ordered=kernel.compact)
     state = init(seeds, data)
-    return state._replace(order=cells.seed_order(state.position, cell_data))
+    order, codes = cells.seed_order(state.position, cell_data)
+    return state._replace(order=order, codes=codes)
 
 
 def _without_padding(state: MeanShiftState, n_seeds: Array | None) -> MeanShiftState:
