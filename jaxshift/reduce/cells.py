@@ -52,11 +52,11 @@ Why this design (measured on 2-D blobs, flat radius 1.5 standard deviations, eve
   but each block pays ~0.1-0.3 ms of binary searches: 256 seeds per block balance the two.
 - Seeds are ordered along Hilbert's curve (2-D) on cells of the bands' side: Morton's order jumps
   across the plane inside a block, whose box then reads 1.35x the pairs at 1e6 points (0.36 n·k).
-- Bands of 1/48 bandwidth in 2-D (the interior then misses ~``4 s / π`` = 2.7% of the ball per
-  seed; ~100 bands in reach, one group): at 1e6 points 1/32 read 25% more pairs once the boxes had
-  shrunk (13.8e3 against 11.0e3 per seed after five steps) and were 5-20% slower per step, 1/64
-  as fast as 1/48; 1/8 in 3-D, where the bands in reach of a block grow as the square: 4e3 bands
-  of 1/32.
+- Bands of 1/32 bandwidth in 2-D (the interior then misses ~``4 s / π`` = 4% of the ball per
+  seed), 1/48 from :data:`LARGE` points (2.7%; ~100 bands in reach, one group): at 1e6 points 1/32
+  read 25% more pairs once the boxes had shrunk (13.8e3 against 11.0e3 per seed after five steps)
+  and were 5-20% slower per step, 1/64 as fast as 1/48 (:func:`default_chunk`); 1/8 in 3-D, where
+  the bands in reach of a block grow as the square: 4e3 bands of 1/32.
 
 - Blocks are kept within cells of the curve's quadtree (:func:`block_layout`): once the seeds
   gather at their modes, a block holding the last seeds of one mode and the first of the next is
@@ -65,10 +65,10 @@ Why this design (measured on 2-D blobs, flat radius 1.5 standard deviations, eve
 - The seeds are re-ordered by their current positions before every step while most of them move
   (:func:`jaxshift.solvers.mean_shift.resorted_when_thinned`): their boxes then shrink as the
   seeds converge (median box 0.12 bandwidths at the first step, 0.005 at the eighth).
-- Tiles of 2048 points weighed by a matrix product: 1.5x the blocks per second of tiles of 512
-  weighed by the fused multiply-reduce, at 1e6 points. The tile's distances by direct differences:
-  the centred matrix product (as the blockwise path's above 8 dimensions) was 2x slower here, in
-  place (XLA fuses the direct differences into the tile's producer).
+- Tiles of 2048 points from :data:`LARGE` points, weighed by a matrix product: 1.5x the blocks
+  per second of tiles of 512 weighed by the fused multiply-reduce, at 1e6 points. The tile's
+  distances by direct differences: the centred matrix product (as the blockwise path's above 8
+  dimensions) was 2x slower here, in place.
 
 At 1e6 points (five blobs, ~1e5 neighbours per point) the whole climb with every point a seed
 took 611 s at first (~3e10 pairs per step in the first ten steps at ~8e8 pairs/s); 103-164 s with
@@ -94,7 +94,7 @@ from jaxshift.reduce.blockwise import KernelSums, PreparedData, squared_distance
 Array = jax.Array
 
 MAX_DIM = 3  # above this the bands in reach of a block are too many: the blockwise path is used
-DEFAULT_CHUNK = 2048  # points read per tile
+LARGE = 2**16  # from this many data points: finer bands (2-D) and longer tiles (see default_chunk)
 QUERY_BLOCK = 256  # seeds per block: smaller boxes read fewer pairs, more blocks cost more searches
 BAND_GROUP = 128  # bands whose ranges are found at once (a block reaching more visits them in groups)
 _KEY_LIMIT = 2**30  # bands in the grid: keys stay in int32
@@ -103,10 +103,19 @@ _RELATIVE_MARGIN = 1e-4  # ... and the ball's squared radius by this much (r = 1
 _FLAT_PROFILE = get_kernel("flat").profile("shadow")
 
 
-def bands_per_bandwidth(dim: int) -> int:
-    """The default band density: fine bands for the flat profile's interior sums in 2-D, coarser
-    ones in 3-D, where the bands in reach of a block grow as the square of it."""
-    return {1: 1, 2: 48, 3: 8}.get(dim, 4)
+def bands_per_bandwidth(dim: int, n: int = 0) -> int:
+    """The default band density for ``n`` points: fine bands for the flat profile's interior sums
+    in 2-D (finer from :data:`LARGE` points), coarser ones in 3-D, where the bands in reach of a
+    block grow as the square of it."""
+    return {1: 1, 2: 48 if n >= LARGE else 32, 3: 8}.get(dim, 4)
+
+
+def default_chunk(n: int) -> int:
+    """Points read per tile for ``n`` data points. Long tiles run more pairs per second but are
+    padded to their length in every group of bands. Climbs of 2-D blobs (flat radius 1.5 standard
+    deviations, every point a seed), tiles of 2048 points and bands of 1/48 against 512 and 1/32:
+    1.3-1.5x faster at 1e6 points, 1.2x at 1e5, as fast at 4e4, 1.3-1.8x slower at 3000 and 1e4."""
+    return 2048 if n >= LARGE else 512
 
 
 class CellData(NamedTuple):
@@ -137,7 +146,8 @@ def prepare_cells(data: PreparedData, bands: int | None = None) -> CellData:
         :func:`bands_per_bandwidth`); wider when the grid would exceed 2^30 bands.
     """
     dim = data.origin.shape[0]
-    bands = bands_per_bandwidth(dim) if bands is None else bands
+    n_points = data.blocks.points.shape[0] * data.blocks.points.shape[2] + data.rest.points.shape[1]
+    bands = bands_per_bandwidth(dim, n_points) if bands is None else bands
     points = jnp.concatenate([_rows(data.blocks.points), data.rest.points.T], axis=0)
     values = jnp.concatenate([_rows(data.blocks.values), data.rest.values.T], axis=0)
     n = points.shape[0]
@@ -344,7 +354,7 @@ def cell_sums(
     *,
     profile: str = "shadow",
     with_moment: bool = True,
-    chunk: int = DEFAULT_CHUNK,
+    chunk: int | None = None,
     band_group: int = BAND_GROUP,
 ) -> KernelSums:
     """Kernel sums for one block of queries (q, d) over the data in its reach, for a compact kernel.
@@ -357,9 +367,10 @@ def cell_sums(
       kernel: a compact kernel.
       profile: ``"shadow"`` or ``"density"``.
       with_moment: whether to compute the weighted sum of the data too.
-      chunk: points per tile.
+      chunk: points per tile (default :func:`default_chunk`).
       band_group: bands whose ranges are found at once.
     """
+    chunk = default_chunk(data.points.shape[0]) if chunk is None else chunk
     fn = kernel.profile(profile)
     width = queries.shape[1] + 1 if with_moment else 1
     plan = _plan(queries, data, fn is _FLAT_PROFILE, band_group)
