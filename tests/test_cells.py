@@ -14,10 +14,10 @@ from jaxshift.solvers import mean_shift
 _prepare_cells = cells.prepare_cells
 
 
-@functools.partial(jax.jit, static_argnames=("kernel", "chunk"))
-def _both_sums(X, Y, bandwidth, weights, *, kernel, chunk):
+@functools.partial(jax.jit, static_argnames=("kernel", "chunk", "bands"))
+def _both_sums(X, Y, bandwidth, weights, *, kernel, chunk, bands=None):
     data = prepare_data(X, bandwidth, weights, 128)
-    cell_data = cells.prepare_cells(data)
+    cell_data = cells.prepare_cells(data, bands)
     y = Y - data.origin
     dense = block_sums(y, data, kernel)
     banded = cells.cell_sums(y, cell_data, kernel, chunk=chunk, band_group=16)
@@ -25,7 +25,7 @@ def _both_sums(X, Y, bandwidth, weights, *, kernel, chunk):
     return dense, banded, read, interior
 
 
-def both_sums(X, Y, bandwidth, kernel, weights=None, chunk=64):
+def both_sums(X, Y, bandwidth, kernel, weights=None, chunk=64, bands=None):
     """The blockwise and the banded sums (bands visited 16 at a time), the points read and the interior's."""
     as_array = jnp.asarray
     out = _both_sums(
@@ -35,6 +35,7 @@ def both_sums(X, Y, bandwidth, kernel, weights=None, chunk=64):
         None if weights is None else as_array(weights),
         kernel=kernel,
         chunk=chunk,
+        bands=bands,
     )
     dense, banded, read, interior = out
     return dense, banded, int(read), int(interior)
@@ -69,17 +70,19 @@ def test_cell_sums_equal_the_blockwise_sums(name, dim, per_dim, weighted):
     assert (interiors[0] > 0) == (name != "biweight")
 
 
-def test_points_on_band_edges_and_on_the_ball_are_counted_as_the_blockwise_path_does():
-    # a lattice of step 1/48 bandwidth (the bands' side in 2-D) and queries on it: many points lie on band
-    # edges and at distance exactly one bandwidth (r = 1, inside the flat kernel's ball)
-    step = 1.0 / cells.bands_per_bandwidth(2)
+@pytest.mark.parametrize("bands", [32, 48])  # the 2-D band densities (below and from cells.LARGE points)
+def test_points_on_band_edges_and_on_the_ball_are_counted_as_the_blockwise_path_does(bands):
+    # a lattice whose step is the bands' side and queries on it: many points lie on band edges and at
+    # distance exactly one bandwidth (r = 1, inside the flat kernel's ball)
+    assert bands in (cells.bands_per_bandwidth(2), cells.bands_per_bandwidth(2, cells.LARGE))
+    step = 1.0 / bands
     grid = np.arange(-60, 61) * step
     X = np.stack(np.meshgrid(grid, grid[::4]), axis=-1).reshape(-1, 2)
     spread = np.array([[0.0, 0.0], [step, 8 * step], [-0.5, 0.25], [1.0, -1.0], [0.0, 1.0]])
     tight = np.array([[0.0, 0.0], [step, 0.0], [0.0, step], [-step, step], [2 * step, -step]])
     for name in ("flat", "biweight"):
         for Y in (spread, tight):
-            dense, banded, _, interior = both_sums(X, Y, 1.0, get_kernel(name), chunk=32)
+            dense, banded, _, interior = both_sums(X, Y, 1.0, get_kernel(name), chunk=32, bands=bands)
             if name == "flat":  # counts: the same points, exactly
                 np.testing.assert_array_equal(np.asarray(banded.total), np.asarray(dense.total))
             else:  # sums of weights off the binary grid: the same up to the order of the additions
@@ -171,7 +174,7 @@ def test_blocks_never_straddle_two_piles_of_seeds():
     blocks = used.reshape(n_blocks, block)
     assert np.all(blocks[:, 0] < m)  # every block starts with a seed
     widths = [np.ptp(np.asarray(position)[b[b < m]], axis=0).max() for b in blocks]
-    assert max(widths) <= 1.0  # within one cell of at most 32 bands (2/3 bandwidth)
+    assert max(widths) <= 1.0  # within one cell of at most 32 bands of 1/32 (one bandwidth)
     # the plain layout, for contrast: a block spans two piles
     ranks = np.flatnonzero(np.asarray(active)[np.asarray(order)])
     plain_blocks = [np.asarray(order)[ranks[i : i + block]] for i in range(0, len(ranks), block)]

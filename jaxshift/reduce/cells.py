@@ -60,8 +60,8 @@ Why this design (measured on 2-D blobs, flat radius 1.5 standard deviations, eve
 
 - Blocks are kept within cells of the curve's quadtree (:func:`block_layout`): once the seeds
   gather at their modes, a block holding the last seeds of one mode and the first of the next is
-  a box bandwidths wide that reads everything in its reach (at 1e6 points, blocks reading 10-50x
-  the median, which dominated the mean).
+  a box bandwidths wide that reads everything in its reach (at 1e6 points, blocks reading tens of
+  times the median, which dominated the mean).
 - The seeds are re-ordered by their current positions before every step while most of them move
   (:func:`jaxshift.solvers.mean_shift.resorted_when_thinned`): their boxes then shrink as the
   seeds converge (median box 0.12 bandwidths at the first step, 0.005 at the eighth).
@@ -246,7 +246,7 @@ def seed_order(positions: Array, data: CellData) -> tuple[Array, Array]:
     return order, codes[order]
 
 
-CUT_LEVELS = 6  # cells of 1, 2, ..., 32 bands' sides (2-D: 1/48 to 2/3 bandwidth): those a block may be kept within
+CUT_LEVELS = 6  # cells of 1, 2, ..., 32 bands' sides (2-D: 1/32 to 1 bandwidth; 1/48 to 2/3 from LARGE points)
 EXTRA_BLOCKS = 8  # cutting blocks at cells may add at most 1 / EXTRA_BLOCKS of the blocks ...
 MIN_EXTRA_BLOCKS = 16  # ... or this many, whichever is more
 
@@ -268,8 +268,12 @@ def block_layout(order: Array, codes: Array, active: Array, block: int, dim: int
     Blocks of consecutive seeds are small boxes, except those that straddle a gap: once the
     seeds gather at a few modes, a block holding the last seeds of one mode and the first of the
     next is a box several bandwidths wide, which reads all the data in its reach point by point
-    (at 1e6 points, blocks reading 20-60x the median). Kept within a cell ``c`` bands wide, a
-    block's box is at most ``c`` wide.
+    (at 1e6 points, blocks reading tens of times the median). Kept within a cell ``c`` bands wide,
+    a block's box is at most ``c`` wide.
+
+    When even the coarsest cells (32 bands) are more than that budget (few seeds left moving,
+    scattered: each would be a block of its own, padded to ``block`` slots), the blocks are the
+    plain ones, consecutive in ``order``: a bound on the blocks' number, not on their boxes.
 
     Args:
       order: (m,) int32, the seeds' order; ``codes`` (m,) their codes in that order (:func:`seed_order`).

@@ -175,8 +175,8 @@ def step(
 
 def resorted_when_thinned(state: MeanShiftState, cell_data: cells.CellData) -> MeanShiftState:
     """The seeds' order (and codes) made anew from their current positions before every step
-    while at least half of the seeds move, and after that once half of those moving at the last
-    ordering have stopped.
+    after the first while at least half of the seeds (not dropped) move, and after that once half
+    of those moving at the last ordering have stopped.
 
     The seeds are gathered in order into blocks, and a block is a small box only if its seeds are
     near each other *now*: as the seeds climb, neighbours in the first order drift apart and their
@@ -191,9 +191,9 @@ def resorted_when_thinned(state: MeanShiftState, cell_data: cells.CellData) -> M
         order, codes = cells.seed_order(st.position, cell_data)
         return st._replace(order=order, codes=codes, ordered_for=moving)
 
-    m = state.position.shape[0]
+    seeds = jnp.sum(~state.dropped, dtype=jnp.int32)  # padding seeds start dropped
     stepped = jnp.max(state.seed_steps, initial=0) > 0  # before the first step the order is fresh
-    bulk = stepped & (2 * moving >= m)
+    bulk = stepped & (2 * moving >= seeds)
     return jax.lax.cond(bulk | (2 * moving <= state.ordered_for), resort, lambda st: st, state)
 
 
