@@ -290,6 +290,7 @@ def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv
     path, _ = blobs_csv
     # seeds that never converge (tol=0), and no end to the iterations: only Ctrl-C stops this run
     code = (
+        "import faulthandler, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
         "import sys, functools, jaxshift, jaxshift.cli as c; c.MAX_ITER = 10**9; "
         "jaxshift.mean_shift = functools.partial(jaxshift.mean_shift, tol=0.0); sys.exit(c.main(sys.argv[1:]))"
     )
@@ -301,7 +302,13 @@ def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv
         assert process.poll() is None
         sent = time.perf_counter()
         process.send_signal(signal.SIGINT)
-        status = process.wait(timeout=30)
+        try:
+            status = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # say where it is stuck: every thread's stack
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            process.kill()
+            pytest.fail("no exit 30 s after Ctrl-C; the process's threads:\n" + process.stderr.read()[-8000:])
         waited = time.perf_counter() - sent
         err = process.stderr.read()
     finally:
