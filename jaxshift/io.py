@@ -374,6 +374,14 @@ def _check_one_output(what: str, path: str, input_ids: set) -> tuple[int, int] |
     return (info.st_dev, info.st_ino)
 
 
+def raise_if_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` if a Ctrl-C (SIGINT) is waiting, held back by a blocked signal
+    mask (the command line blocks it while it runs: see ``jaxshift.cli.main``)."""
+    if hasattr(signal, "sigpending") and signal.SIGINT in signal.sigpending():
+        signal.sigwait({signal.SIGINT})
+        raise KeyboardInterrupt
+
+
 def write_outputs(outputs: Iterable[tuple[str, bytes]], stdout=None) -> None:
     """Write every ``(path, content)``: regular files through a temporary file in their own folder
     renamed into place at the end, special files, hard-linked files and ``-`` in place (see the
@@ -381,6 +389,7 @@ def write_outputs(outputs: Iterable[tuple[str, bytes]], stdout=None) -> None:
     touched and no temporary file is left; the renames themselves are not interrupted by Ctrl-C."""
     outputs = list(outputs)
     temporary: list[tuple[str, str]] = []  # (temporary file, target)
+    raise_if_interrupted()
     try:
         in_place = []
         for path, content in outputs:
@@ -420,6 +429,7 @@ def write_outputs(outputs: Iterable[tuple[str, bytes]], stdout=None) -> None:
                     handle.write(content)
                     if os.path.isfile(target):
                         handle.truncate()
+        raise_if_interrupted()
         with _deferred_interrupt():
             while temporary:
                 tmp, target = temporary[0]

@@ -313,6 +313,7 @@ def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv
         err = process.stderr.read()
     finally:
         process.kill()
+        process.wait()  # reaped: no "still running" warning in a later test
         process.stdout.close()
         process.stderr.close()
     assert status == 130 and err == "jaxshift: interrupted; nothing written\n"
