@@ -278,10 +278,10 @@ def test_sklearn_module_without_scikit_learn_names_the_extra(monkeypatch):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
 
 
-def _python(*args, **kwargs):
+def _python(*args, shared_cache=True, **kwargs):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JAXSHIFT_CACHE": "off"}
     cache = os.environ.get("JAXSHIFT_TEST_CACHE", str(ROOT / ".pytest_cache" / "jax"))
-    if cache != "off":
+    if cache != "off" and shared_cache:
         env["JAX_COMPILATION_CACHE_DIR"] = cache
     return subprocess.Popen([sys.executable, *args], env=env, text=True, **kwargs)
 
@@ -295,7 +295,10 @@ def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv
         "jaxshift.mean_shift = functools.partial(jaxshift.mean_shift, tol=0.0); sys.exit(c.main(sys.argv[1:]))"
     )
     args = ["cluster", str(path), "--bandwidth", "1.0", "--labels-out", "labels.csv", "--quiet"]
-    process = _python("-c", code, *args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # its own compilations (no cache shared with the test workers, which write to it meanwhile: with
+    # it, three clean-clone runs in a row saw this run stall in a half-second computation)
+    pipes = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = _python("-c", code, *args, cwd=tmp_path, shared_cache=False, **pipes)
     try:
         assert "mean shift" in process.stdout.readline() + process.stdout.readline()
         time.sleep(4)  # compiled by now, iterating
@@ -308,7 +311,9 @@ def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv
             process.send_signal(signal.SIGUSR1)
             time.sleep(2)
             process.kill()
-            pytest.fail("no exit 30 s after Ctrl-C; the process's threads:\n" + process.stderr.read()[-8000:])
+            ps = subprocess.run(["ps", "-eo", "pid,ppid,pcpu,etime,args"], capture_output=True, text=True).stdout
+            threads = process.stderr.read()[-8000:]
+            pytest.fail(f"no exit 30 s after Ctrl-C; the process's threads:\n{threads}\nprocesses:\n{ps[-4000:]}")
         waited = time.perf_counter() - sent
         err = process.stderr.read()
     finally:
