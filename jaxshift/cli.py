@@ -26,6 +26,7 @@ from jaxshift import cli_image
 NAMED_BANDWIDTHS = ("auto", "scott", "silverman", "normal_gradient")
 LARGE = 10_000  # above this many points, `cluster` climbs from grid-cell seeds unless --all-seeds
 CHUNK_SECONDS = 0.5  # Ctrl-C is answered between chunks of mean-shift iterations of about this long
+CHUNK_MAX_STEPS = 500  # ... and of at most this many iterations (see climb_in_chunks)
 MAX_ITER = 300
 
 CACHE_HELP = """\
@@ -546,7 +547,11 @@ def climb_in_chunks(
             return result, done
         current = result.modes
         if done > 1:  # the first call compiles: size the chunks from the second
-            chunk = int(min(max(chunk_seconds * steps / max(seconds, 1e-6), 1), max_iter))
+            sized = chunk_seconds * steps / max(seconds, 1e-6)
+            # at most 4x the last chunk and CHUNK_MAX_STEPS: a call's time can grow far past what the
+            # last one measured when other processes crowd the cores (steps of a few microseconds then
+            # take milliseconds), and Ctrl-C waits for the call
+            chunk = int(min(max(sized, 1), 4 * chunk, CHUNK_MAX_STEPS, max_iter))
 
 
 # -------------------------------------------------------------------------------------- bandwidth
