@@ -289,7 +289,7 @@ def _python(*args, shared_cache=True, **kwargs):
 @pytest.mark.skipif(
     "PYTEST_XDIST_WORKER" in os.environ,
     reason="in clean-clone CI runs of the parallel suite the run's compiled climb stalled past 30 s "
-    "(a known open problem, not Ctrl-C's handling); run alone: pytest -p no:xdist tests/test_cli.py -k ctrl_c",
+    "(a known open problem, not Ctrl-C's handling); run alone: python -m pytest -n 0 tests/test_cli.py -k ctrl_c",
 )
 def test_ctrl_c_stops_within_seconds_with_one_line_and_nothing_written(blobs_csv, tmp_path):
     path, _ = blobs_csv
