@@ -766,11 +766,11 @@ def _hold_interrupts():
     """Block Ctrl-C (SIGINT) in this thread, and so in every thread XLA starts from it, until
     :func:`_release_interrupts`, and let one idle thread of our own receive it instead: Python
     then raises ``KeyboardInterrupt`` in the main thread as usual, and no XLA worker thread is
-    interrupted. Delivered to one of XLA's worker threads, a signal interrupts its system calls: in
-    the test suite a run then hung for more than 30 s in the middle of a computation of half a
-    second, three times in three clean-clone runs. (Where no thread can receive it, the run asks
-    between chunks of work: :func:`jaxshift.io.raise_if_interrupted`.) Returns the previous mask
-    (None where signal masks do not exist)."""
+    interrupted (a signal delivered to one of them interrupts its system calls). A precaution: it
+    was added while chasing a stall of the Ctrl-C test in clean-clone CI runs, which it did not
+    cure (see that test's skip reason). (Where no thread can receive it, the run asks between
+    chunks of work: :func:`jaxshift.io.raise_if_interrupted`.) Returns the previous mask (None
+    where signal masks do not exist)."""
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         return None
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -800,8 +800,8 @@ def _release_interrupts(previous) -> None:
 def _exit_now(status: int) -> None:
     """End the process at once with ``status``, without the interpreter's shutdown. Ctrl-C can
     arrive while XLA compiles or runs on its own threads; shutting the interpreter down under them
-    crashed (SIGSEGV: 4 of 20 runs with Ctrl-C at 0.1-4 s into a run) or hung past 30 s (twice in
-    the test suite), after the message was printed; with this, 20 of 20 exited with 130.
+    crashed (SIGSEGV: 4 of 20 runs with Ctrl-C at 0.1-4 s into a run) after the message was
+    printed; with this, 20 of 20 exited with 130.
     Nothing is lost: outputs are only ever renamed into place whole, with Ctrl-C held back."""
     for stream in (sys.stdout, sys.stderr):
         try:
